@@ -1,0 +1,65 @@
+"""Reads of users, teams and tokens, scoped by who asks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from steward.accounts.models import ApiToken, Team, User, UserRole
+from steward.core import access
+
+
+def team_list(user: Any, *, q: str = "") -> QuerySet[Team]:
+    access.require_staff(user)
+    qs = Team.objects.select_related("calendar").annotate(member_count=Count("memberships"))
+    if q:
+        qs = qs.filter(name__icontains=q)
+    return qs.order_by("name")
+
+
+def team_get(user: Any, pk: Any) -> Team:
+    if not access.is_staff(user):
+        from steward.core.errors import NotFound
+
+        raise NotFound("team not found")
+    return access.get_or_404(
+        Team.objects.select_related("calendar").prefetch_related("memberships__user"), pk=pk
+    )
+
+
+def user_list(user: Any, *, q: str = "", role: str = "", kind: str = "") -> QuerySet[User]:
+    access.require_role(user, *access.USER_ADMINS)
+    qs = User.objects.select_related("customer_account").prefetch_related(
+        Prefetch("role_grants", queryset=UserRole.objects.order_by("role"))
+    )
+    if q:
+        qs = qs.filter(Q(full_name__icontains=q) | Q(email__icontains=q))
+    if role:
+        qs = qs.filter(role_grants__role=role)
+    if kind == "staff":
+        qs = qs.filter(customer_account__isnull=True)
+    elif kind == "customer":
+        qs = qs.filter(customer_account__isnull=False)
+    return qs.order_by("full_name", "id")
+
+
+def user_get(user: Any, pk: Any) -> User:
+    if not (access.is_staff(user) and user.has_role(*access.USER_ADMINS)):
+        from steward.core.errors import NotFound
+
+        raise NotFound("user not found")
+    return access.get_or_404(User.objects.select_related("customer_account"), pk=pk)
+
+
+def staff_with_role(role: str) -> QuerySet[User]:
+    return User.objects.filter(is_active=True, customer_account__isnull=True, role_grants__role=role)
+
+
+def tokens_of(user: Any) -> QuerySet[ApiToken]:
+    access.require_authenticated(user)
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def token_get(user: Any, pk: Any) -> ApiToken:
+    return access.get_or_404(tokens_of(user), pk=pk)

@@ -1,0 +1,75 @@
+"""The HTTP API under /api/v1/: one NinjaAPI, one router per app, one error shape."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from steward.core.api_kit import AUTH, error_payload
+from steward.core.errors import DomainError
+
+api = NinjaAPI(
+    title="Steward API",
+    version="1",
+    description="Service operations management. Authenticate with `Authorization: Bearer <token>` "
+    "(create tokens on your profile page) or with the browser session.",
+    auth=AUTH,
+    urls_namespace="api",
+)
+
+
+def _field_name(loc: list) -> str:
+    # ninja locations look like ["body", "payload", "name"] or ["query", "limit"]
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "form", "filters", "page")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation(request: HttpRequest, exc: NinjaValidationError):
+    fields: dict[str, list[str]] = {}
+    for err in exc.errors:
+        fields.setdefault(_field_name(list(err.get("loc", []))), []).append(str(err.get("msg", "invalid")))
+    first_name, first_msgs = next(iter(fields.items()), ("body", ["invalid"]))
+    return api.create_response(
+        request, error_payload("validation_error", f"{first_name}: {first_msgs[0]}", fields), status=422
+    )
+
+
+@api.exception_handler(DomainError)
+def _domain(request: HttpRequest, exc: DomainError):
+    return api.create_response(request, error_payload(exc.code, exc.message, exc.fields), status=exc.status)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError):
+    return api.create_response(
+        request, error_payload("unauthorized", "authentication required: a token or a session"), status=401
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404):
+    return api.create_response(request, error_payload("not_found", "not found"), status=404)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError):
+    code = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+        exc.status_code, "error"
+    )
+    return api.create_response(request, error_payload(code, str(exc)), status=exc.status_code)
+
+
+def _register_routers() -> None:
+    from steward.accounts.api import router as accounts_router
+    from steward.core.api import router as core_router
+    from steward.customers.api import router as customers_router
+
+    api.add_router("/", core_router)
+    api.add_router("/", accounts_router)
+    api.add_router("/customers", customers_router)
+
+
+_register_routers()

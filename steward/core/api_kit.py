@@ -1,0 +1,82 @@
+"""What every app's API module shares: authentication, pagination and the error shape.
+
+One error shape everywhere: {"error": {"code": str, "message": str, "fields": {name: [msg]}}}.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Schema
+from ninja.security import APIKeyCookie, HttpBearer
+from pydantic import Field
+
+T = TypeVar("T")
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer stw_...` for programs."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        from steward.accounts.services import token_authenticate
+
+        user = token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser's session cookie; unsafe methods need the CSRF token as usual."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+AUTH = [TokenAuth(), SessionAuth()]
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]] = {}
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+def error_payload(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+class PageParams(Schema):
+    limit: int = Field(default=25, ge=1, le=settings.STEWARD_API_MAX_LIMIT, description="rows per page")
+    offset: int = Field(default=0, ge=0, description="rows to skip")
+
+
+class Page(Schema, Generic[T]):
+    items: list[T]
+    count: int
+    limit: int
+    offset: int
+
+
+def paginate(qs: QuerySet, page: PageParams) -> dict[str, Any]:
+    return {
+        "items": list(qs[page.offset : page.offset + page.limit]),
+        "count": qs.count(),
+        "limit": page.limit,
+        "offset": page.offset,
+    }
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}

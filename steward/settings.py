@@ -1,0 +1,177 @@
+"""Django settings for Steward, read from the environment through typed helpers.
+
+Every variable is listed, with its default, in README.md and .env.example. A malformed value
+stops start-up with a message naming the variable (see steward.core.env).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+from steward.core.env import ImproperlyConfiguredEnv, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("STEWARD_DATA_DIR", str(BASE_DIR.parent)))
+
+DEBUG = env_bool("STEWARD_DEBUG", False)
+TESTING = "pytest" in sys.modules or env_bool("STEWARD_TESTING", False)
+
+# A secret key is required outside debug and tests; a fixed development key never reaches production.
+_DEV_SECRET = "steward-insecure-development-key-only-for-debug-and-tests-0123456789"
+SECRET_KEY = env_str("STEWARD_SECRET_KEY", _DEV_SECRET if (DEBUG or TESTING) else None)
+if not (DEBUG or TESTING) and SECRET_KEY == _DEV_SECRET:
+    raise ImproperlyConfiguredEnv("STEWARD_SECRET_KEY must be set to a private value in production")
+
+ALLOWED_HOSTS = env_list("STEWARD_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if (DEBUG or TESTING) else [])
+CSRF_TRUSTED_ORIGINS = env_list("STEWARD_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
+    "steward.core",
+    "steward.accounts",
+    "steward.customers",
+    "steward.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "steward.urls"
+WSGI_APPLICATION = "steward.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "steward.core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- Database: SQLite embedded by default, DATABASE_URL for PostgreSQL -------------------------
+_DATABASE_URL = env_str("DATABASE_URL", "")
+if _DATABASE_URL:
+    try:
+        _db = dj_database_url.parse(_DATABASE_URL, conn_max_age=env_int("STEWARD_DB_CONN_MAX_AGE", 60, minimum=0))
+    except ValueError as exc:
+        raise ImproperlyConfiguredEnv(f"DATABASE_URL is not a valid database URL: {exc}") from None
+    _db["CONN_HEALTH_CHECKS"] = True
+else:
+    _db = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(DATA_DIR / env_str("STEWARD_SQLITE_NAME", "db.sqlite3")),
+        "OPTIONS": {
+            # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the busy timeout
+            # instead of one failing with "database is locked" half-way through a transaction.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("STEWARD_SQLITE_BUSY_TIMEOUT", 20, minimum=1),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        },
+    }
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = env_str("STEWARD_TIME_ZONE", "Europe/Berlin")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if (DEBUG or TESTING)
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+MEDIA_ROOT = Path(env_str("STEWARD_MEDIA_ROOT", str(DATA_DIR / "media")))
+MEDIA_URL = "/media/"
+
+# --- Security: secure by default, relaxed only by DEBUG ------------------------------------------
+_secure = not DEBUG and not TESTING
+SESSION_COOKIE_SECURE = env_bool("STEWARD_SECURE_COOKIES", _secure)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("STEWARD_SESSION_AGE", 14 * 24 * 3600, minimum=300)
+SECURE_SSL_REDIRECT = env_bool("STEWARD_SSL_REDIRECT", _secure)
+SECURE_HSTS_SECONDS = env_int("STEWARD_HSTS_SECONDS", 31536000 if _secure else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = env_bool("STEWARD_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("STEWARD_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SILENCED_SYSTEM_CHECKS = env_list("STEWARD_SILENCED_CHECKS", [])
+
+# --- Mail ----------------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str("STEWARD_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("STEWARD_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("STEWARD_EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("STEWARD_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("STEWARD_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("STEWARD_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("STEWARD_FROM_EMAIL", "Steward <steward@localhost>")
+
+# --- Background work: Django's Tasks API on the database queue -----------------------------------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A worker that has not written a heartbeat for this long is reported unhealthy by /healthz.
+STEWARD_WORKER_HEARTBEAT_SECONDS = env_int("STEWARD_WORKER_HEARTBEAT_SECONDS", 15, minimum=1)
+STEWARD_WORKER_STALE_SECONDS = env_int("STEWARD_WORKER_STALE_SECONDS", 60, minimum=5)
+
+# --- Product limits -------------------------------------------------------------------------------
+STEWARD_PAGE_SIZE = env_int("STEWARD_PAGE_SIZE", 25, minimum=5, maximum=200)
+STEWARD_API_MAX_LIMIT = env_int("STEWARD_API_MAX_LIMIT", 200, minimum=10, maximum=1000)
+STEWARD_CSV_MAX_BYTES = env_int("STEWARD_CSV_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = STEWARD_CSV_MAX_BYTES + 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("STEWARD_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
