@@ -25,7 +25,9 @@ SECRET_KEY = env_str("STEWARD_SECRET_KEY", _DEV_SECRET if (DEBUG or TESTING) els
 if not (DEBUG or TESTING) and SECRET_KEY == _DEV_SECRET:
     raise ImproperlyConfiguredEnv("STEWARD_SECRET_KEY must be set to a private value in production")
 
-ALLOWED_HOSTS = env_list("STEWARD_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if (DEBUG or TESTING) else [])
+ALLOWED_HOSTS = env_list(
+    "STEWARD_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if (DEBUG or TESTING) else []
+)
 CSRF_TRUSTED_ORIGINS = env_list("STEWARD_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -52,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "steward.core.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "steward.urls"
@@ -77,7 +80,9 @@ TEMPLATES = [
 _DATABASE_URL = env_str("DATABASE_URL", "")
 if _DATABASE_URL:
     try:
-        _db = dj_database_url.parse(_DATABASE_URL, conn_max_age=env_int("STEWARD_DB_CONN_MAX_AGE", 60, minimum=0))
+        _db = dj_database_url.parse(
+            _DATABASE_URL, conn_max_age=env_int("STEWARD_DB_CONN_MAX_AGE", 60, minimum=0)
+        )
     except ValueError as exc:
         raise ImproperlyConfiguredEnv(f"DATABASE_URL is not a valid database URL: {exc}") from None
     _db["CONN_HEALTH_CHECKS"] = True
@@ -104,7 +109,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-LOGIN_URL = "/login/"
+LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 
@@ -114,7 +119,10 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "staticfiles"
+# In debug and tests whitenoise serves straight from the finders; production serves collectstatic output.
+STATIC_ROOT = (
+    None if (DEBUG or TESTING) else Path(env_str("STEWARD_STATIC_ROOT", str(DATA_DIR / "staticfiles")))
+)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from steward.accounts import selectors, services
 from steward.accounts.models import User
@@ -71,7 +71,7 @@ def create_user(request: HttpRequest, payload: UserIn):
         customer_account=account,
         customer_role=data["customer_role"] or "",
     )
-    return 201, selectors.user_get(request.user, user.pk)
+    return Status(201, selectors.user_get(request.user, user.pk))
 
 
 @router.get("/users/{int:user_id}", response={200: UserOut, **ERRORS})
@@ -126,7 +126,7 @@ def create_team(request: HttpRequest, payload: TeamIn):
         members=members,
         leads=leads,
     )
-    return 201, selectors.team_get(request.user, team.pk)
+    return Status(201, selectors.team_get(request.user, team.pk))
 
 
 @router.get("/teams/{int:team_id}", response={200: TeamOut, **ERRORS})
@@ -163,7 +163,7 @@ def list_tokens(request: HttpRequest, page: Query[PageParams]):
 def create_token(request: HttpRequest, payload: TokenIn):
     token, full = services.token_create(actor=request.user, **payload.dict())
     token.token = full
-    return 201, token
+    return Status(201, token)
 
 
 @router.post("/tokens/{int:token_id}/revoke", response={200: TokenOut, **ERRORS})

@@ -49,6 +49,7 @@ class User(AbstractBaseUser):
     phone = models.CharField(max_length=40, blank=True)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    welcomed_at = models.DateTimeField(null=True, blank=True, help_text="when the welcome mail went out")
     customer_account = models.ForeignKey(
         "customers.CustomerAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )

@@ -15,6 +15,7 @@ from steward.accounts import tokens
 from steward.accounts.models import ApiToken, CustomerRole, Role, Team, TeamMembership, User, UserRole
 from steward.core import access, audit
 from steward.core.errors import NotFound, ValidationFailed
+from steward.core.jobs import enqueue_on_commit
 from steward.core.services import create_audited, full_clean, update_audited
 
 TEAM_FIELDS = ("name", "description", "email", "calendar")
@@ -28,7 +29,9 @@ def _check_roles(roles: Iterable[str]) -> list[str]:
     roles = sorted(set(roles))
     bad = [r for r in roles if r not in Role.values]
     if bad:
-        raise ValidationFailed.for_field("roles", f"unknown role {bad[0]!r} (one of {', '.join(Role.values)})")
+        raise ValidationFailed.for_field(
+            "roles", f"unknown role {bad[0]!r} (one of {', '.join(Role.values)})"
+        )
     return roles
 
 
@@ -38,7 +41,9 @@ def _check_password(password: str | None, user: User) -> None:
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise ValidationFailed("password: " + " ".join(exc.messages), fields={"password": exc.messages}) from None
+        raise ValidationFailed(
+            "password: " + " ".join(exc.messages), fields={"password": exc.messages}
+        ) from None
 
 
 @transaction.atomic
@@ -54,6 +59,7 @@ def user_create(
     phone: str = "",
     actor_label: str = "",
     check_password: bool = True,
+    send_welcome_mail: bool = True,
 ) -> User:
     """Create a staff user (with roles) or a customer user (with an account and customer role)."""
     if actor is not None:
@@ -63,7 +69,9 @@ def user_create(
         if roles:
             raise ValidationFailed.for_field("roles", "a customer user holds no staff roles")
         if customer_role not in CustomerRole.values:
-            raise ValidationFailed.for_field("customer_role", f"must be one of {', '.join(CustomerRole.values)}")
+            raise ValidationFailed.for_field(
+                "customer_role", f"must be one of {', '.join(CustomerRole.values)}"
+            )
     elif customer_role:
         raise ValidationFailed.for_field("customer_account", "a customer role needs a customer account")
     elif not roles:
@@ -90,8 +98,18 @@ def user_create(
         actor_label=actor_label,
     )
     UserRole.objects.bulk_create([UserRole(user=user, role=r) for r in roles])
+    if send_welcome_mail:
+        from steward.accounts.tasks import send_welcome
+
+        enqueue_on_commit(send_welcome, user.pk)
     if roles:
-        audit.record(actor=actor, action="user.roles", obj=user, changes={"roles": [[], roles]}, actor_label=actor_label)
+        audit.record(
+            actor=actor,
+            action="user.roles",
+            obj=user,
+            changes={"roles": [[], roles]},
+            actor_label=actor_label,
+        )
     return user
 
 
@@ -219,7 +237,12 @@ def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit.record(actor=actor, action="api_token.revoke", obj=token, changes={"revoked_at": [None, token.revoked_at]})
+        audit.record(
+            actor=actor,
+            action="api_token.revoke",
+            obj=token,
+            changes={"revoked_at": [None, token.revoked_at]},
+        )
     return token
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import File, Query, Router, Schema, UploadedFile
+from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from steward.core import selectors, services
@@ -53,7 +53,7 @@ def list_calendars(request: HttpRequest, page: Query[PageParams], q: str = ""):
 
 @router.post("/calendars", response={201: CalendarOut, **ERRORS})
 def create_calendar(request: HttpRequest, payload: CalendarIn):
-    return 201, services.calendar_create(actor=request.user, **payload.dict())
+    return Status(201, services.calendar_create(actor=request.user, **payload.dict()))
 
 
 @router.get("/calendars/{int:calendar_id}", response={200: CalendarOut, **ERRORS})

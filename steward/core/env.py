@@ -43,7 +43,9 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise ImproperlyConfiguredEnv(f"{name} must be a boolean (1/0, true/false, yes/no, on/off), got {value!r}")
+    raise ImproperlyConfiguredEnv(
+        f"{name} must be a boolean (1/0, true/false, yes/no, on/off), got {value!r}"
+    )
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:

@@ -27,7 +27,9 @@ class ValidationFailed(DomainError):
     def from_django(cls, exc: ValidationError) -> ValidationFailed:
         if hasattr(exc, "error_dict"):
             fields = {
-                ("non_field_errors" if name == "__all__" else name): [str(m) for e in errs for m in e.messages]
+                ("non_field_errors" if name == "__all__" else name): [
+                    str(m) for e in errs for m in e.messages
+                ]
                 for name, errs in exc.error_dict.items()
             }
         else:

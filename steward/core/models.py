@@ -18,7 +18,9 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    actor_label = models.CharField(max_length=200, blank=True, help_text="who, when not a user (system, import)")
+    actor_label = models.CharField(
+        max_length=200, blank=True, help_text="who, when not a user (system, import)"
+    )
     action = models.CharField(max_length=80)
     object_type = models.CharField(max_length=80)
     object_id = models.CharField(max_length=64)

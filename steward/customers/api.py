@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import File, Form, Query, Router, UploadedFile
+from ninja import File, Form, Query, Router, Status, UploadedFile
 
 from steward.core.api_kit import ERRORS, Page, PageParams, paginate
 from steward.core.errors import NotFound, ValidationFailed
@@ -47,7 +47,7 @@ def list_accounts(request: HttpRequest, filters: Query[AccountFilters], page: Qu
 
 @router.post("/accounts", response={201: AccountOut, **ERRORS})
 def create_account(request: HttpRequest, payload: AccountIn):
-    return 201, services.account_create(actor=request.user, **payload.dict())
+    return Status(201, services.account_create(actor=request.user, **payload.dict()))
 
 
 @router.get("/accounts/{int:account_id}", response={200: AccountOut, **ERRORS})
@@ -73,7 +73,7 @@ def list_contacts(request: HttpRequest, page: Query[PageParams], account_id: int
 def create_contact(request: HttpRequest, payload: ContactIn):
     data = payload.dict()
     account = _resolve(selectors.account_get, request.user, data.pop("account_id"), "account_id")
-    return 201, services.contact_create(actor=request.user, account=account, **data)
+    return Status(201, services.contact_create(actor=request.user, account=account, **data))
 
 
 @router.get("/contacts/{int:contact_id}", response={200: ContactOut, **ERRORS})
@@ -101,7 +101,7 @@ def list_sites(
 def create_site(request: HttpRequest, payload: SiteIn):
     data = payload.dict()
     account = _resolve(selectors.account_get, request.user, data.pop("account_id"), "account_id")
-    return 201, services.site_create(actor=request.user, account=account, **data)
+    return Status(201, services.site_create(actor=request.user, account=account, **data))
 
 
 @router.get("/sites/{int:site_id}", response={200: SiteOut, **ERRORS})
@@ -136,7 +136,7 @@ def create_asset(request: HttpRequest, payload: AssetIn):
     data = payload.dict()
     account = _resolve(selectors.account_get, request.user, data.pop("account_id"), "account_id")
     data["site"] = _resolve(selectors.site_get, request.user, data.pop("site_id"), "site_id")
-    return 201, services.asset_create(actor=request.user, account=account, **data)
+    return Status(201, services.asset_create(actor=request.user, account=account, **data))
 
 
 @router.get("/assets/{int:asset_id}", response={200: AssetOut, **ERRORS})

@@ -6,6 +6,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from steward.core.validators import validate_timezone
+
 
 class Tier(models.TextChoices):
     GOLD = "gold", "Gold"
@@ -73,7 +75,7 @@ class Site(models.Model):
     longitude = models.DecimalField(
         max_digits=9, decimal_places=6, validators=[MinValueValidator(-180), MaxValueValidator(180)]
     )
-    timezone = models.CharField(max_length=64, default="Europe/Berlin")
+    timezone = models.CharField(max_length=64, default="Europe/Berlin", validators=[validate_timezone])
     access_notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -81,7 +83,9 @@ class Site(models.Model):
     class Meta:
         ordering = ["account__name", "name", "id"]
         constraints = [
-            models.CheckConstraint(name="site_latitude_range", condition=Q(latitude__gte=-90, latitude__lte=90)),
+            models.CheckConstraint(
+                name="site_latitude_range", condition=Q(latitude__gte=-90, latitude__lte=90)
+            ),
             models.CheckConstraint(
                 name="site_longitude_range", condition=Q(longitude__gte=-180, longitude__lte=180)
             ),

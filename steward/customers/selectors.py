@@ -95,9 +95,7 @@ def asset_list(
     if site_id is not None:
         qs = qs.filter(site_id=site_id)
     if q:
-        qs = qs.filter(
-            Q(model__icontains=q) | Q(serial_number__icontains=q) | Q(manufacturer__icontains=q)
-        )
+        qs = qs.filter(Q(model__icontains=q) | Q(serial_number__icontains=q) | Q(manufacturer__icontains=q))
     if status:
         qs = qs.filter(status=status)
     if warranty and today is not None:

@@ -21,15 +21,6 @@ ASSET_FIELDS = (
 )  # fmt: skip
 
 
-def _check_timezone(name: str) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed.for_field("timezone", f"unknown time zone {name!r}") from None
-
-
 def _check_site_belongs(site: Site | None, account: CustomerAccount) -> None:
     if site is not None and site.account_id != account.pk:
         raise ValidationFailed.for_field("site", "the site belongs to another customer account")
@@ -41,7 +32,11 @@ def account_create(*, actor: Any, actor_label: str = "", **fields: Any) -> Custo
     _reject_unknown(fields, ACCOUNT_FIELDS)
     account = CustomerAccount(**fields)
     return create_audited(
-        actor=actor, instance=account, action="customer_account.create", actor_label=actor_label, is_account=True
+        actor=actor,
+        instance=account,
+        action="customer_account.create",
+        actor_label=actor_label,
+        is_account=True,
     )
 
 
@@ -88,7 +83,6 @@ def site_create(*, actor: Any, account: CustomerAccount, actor_label: str = "", 
     access.require_role(actor, *access.DIRECTORY_EDITORS)
     _reject_unknown(fields, SITE_FIELDS)
     site = Site(account=account, **fields)
-    _check_timezone(site.timezone)
     return create_audited(
         actor=actor, instance=site, action="site.create", account_id=account.pk, actor_label=actor_label
     )
@@ -97,10 +91,13 @@ def site_create(*, actor: Any, account: CustomerAccount, actor_label: str = "", 
 @transaction.atomic
 def site_update(*, actor: Any, site: Site, **changes: Any) -> Site:
     access.require_role(actor, *access.DIRECTORY_EDITORS)
-    if "timezone" in changes:
-        _check_timezone(changes["timezone"])
     return update_audited(
-        actor=actor, instance=site, changes=changes, allowed=SITE_FIELDS, action="site.update", account_id=site.account_id
+        actor=actor,
+        instance=site,
+        changes=changes,
+        allowed=SITE_FIELDS,
+        action="site.update",
+        account_id=site.account_id,
     )
 
 
@@ -121,7 +118,12 @@ def asset_update(*, actor: Any, asset: Asset, **changes: Any) -> Asset:
     if "site" in changes:
         _check_site_belongs(changes["site"], asset.account)
     return update_audited(
-        actor=actor, instance=asset, changes=changes, allowed=ASSET_FIELDS, action="asset.update", account_id=asset.account_id
+        actor=actor,
+        instance=asset,
+        changes=changes,
+        allowed=ASSET_FIELDS,
+        action="asset.update",
+        account_id=asset.account_id,
     )
 
 

@@ -1,0 +1,51 @@
+"""Helpers that keep page views thin: pagination, HTMX partials, domain errors on forms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from steward.core.errors import DomainError
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+def paginate(request: HttpRequest, qs: QuerySet, *, per_page: int | None = None) -> dict[str, Any]:
+    paginator = Paginator(qs, per_page or settings.STEWARD_PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    base = params.urlencode()
+    return {"page_obj": page_obj, "querystring_base": f"{base}&" if base else ""}
+
+
+def render_list(request: HttpRequest, *, page: str, partial: str, context: dict[str, Any]) -> HttpResponse:
+    """The whole page, or only the list fragment when HTMX asks for it (live search, paging)."""
+    return render(request, partial if is_htmx(request) else page, context)
+
+
+def apply_domain_error(form: forms.Form, exc: DomainError) -> None:
+    """Show a service's error next to the field it names, or at the top of the form."""
+    placed = False
+    for name, messages in exc.fields.items():
+        target = name if name in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+def staff_page(view: Callable) -> Callable:
+    """Pages for staff; customer users and anonymous users are turned away by the selectors."""
+    return login_required(view)

@@ -1,0 +1,106 @@
+"""factory_boy factories for tests (and nothing else: the demo uses the services)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+
+from steward.accounts.models import Team, User, UserRole
+from steward.core.models import Calendar
+from steward.customers.models import Asset, Contact, CustomerAccount, Site
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerAccount
+
+    name = factory.Sequence(lambda n: f"Customer {n:04d} GmbH")
+    tier = "standard"
+    email_domain = factory.Sequence(lambda n: f"customer{n}.example")
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Site {n}")
+    address = factory.Sequence(lambda n: f"Hauptstraße {n}")
+    postcode = "10115"
+    city = "Berlin"
+    latitude = Decimal("52.520008")
+    longitude = Decimal("13.404954")
+
+
+class AssetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Asset
+
+    account = factory.SelfAttribute("site.account")
+    site = factory.SubFactory(SiteFactory)
+    model = "Rooftop unit RTU-40"
+    manufacturer = "Klimatech"
+    serial_number = factory.Sequence(lambda n: f"SN-{n:06d}")
+    install_date = dt.date(2020, 5, 1)
+    warranty_end = dt.date(2025, 5, 1)
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    account = factory.SubFactory(AccountFactory)
+    full_name = factory.Sequence(lambda n: f"Contact {n}")
+    email = factory.Sequence(lambda n: f"contact{n}@example.org")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@steward.test")
+    full_name = factory.Sequence(lambda n: f"User {n}")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+def staff_user(*roles: str, **kwargs) -> User:
+    user = UserFactory(
+        email=kwargs.pop("email", f"{'-'.join(roles)}-{User.objects.count()}@steward.test"), **kwargs
+    )
+    UserRole.objects.bulk_create([UserRole(user=user, role=r) for r in roles])
+    return user
+
+
+def customer_user(account: CustomerAccount, role: str = "requester", **kwargs) -> User:
+    return UserFactory(customer_account=account, customer_role=role, **kwargs)
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class CalendarFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Calendar
+
+    name = factory.Sequence(lambda n: f"Calendar {n}")
+    spec = factory.LazyFunction(
+        lambda: {
+            "timezone": "Europe/Berlin",
+            "hours": {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+            "holidays": ["2026-12-25"],
+        }
+    )

@@ -1,0 +1,407 @@
+"""Role matrix: every API endpoint, every kind of caller.
+
+For each endpoint and each actor we assert the status code; for every write that must be refused
+we also assert that nothing changed (no audit event, object identical). The last test checks that
+this table covers every operation in the OpenAPI schema, so a new endpoint cannot slip past it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.forms.models import model_to_dict
+
+from steward.core.models import AuditEvent
+
+ACTORS = [
+    "anonymous",
+    "customer_a_requester",
+    "customer_a_admin",
+    "customer_b_admin",
+    "admin",
+    "manager",
+    "dispatcher",
+    "agent",
+    "technician",
+]
+STAFF = ["admin", "manager", "dispatcher", "agent", "technician"]
+EDITORS = ["admin", "manager", "dispatcher", "agent"]
+CUSTOMERS = ["customer_a_requester", "customer_a_admin", "customer_b_admin"]
+
+
+@dataclass
+class Case:
+    name: str
+    method: str
+    path: str  # may contain {account_a}, {site_b}, ... filled from the world fixture
+    ok: int  # status for allowed actors
+    allowed: list[str]
+    body: dict[str, Any] | None = None
+    multipart: bool = False
+    # status for actors not allowed; default: 401 anonymous, else 403 (or 404 for objects out of scope)
+    denied: dict[str, int] = field(default_factory=dict)
+    changes: str | None = None  # name of the world object a write would change
+
+    def expected(self, actor: str) -> int:
+        if actor == "anonymous":
+            return 401
+        if actor in self.allowed:
+            return self.ok
+        return self.denied.get(actor, 403)
+
+
+def _b_hidden(**extra) -> dict[str, int]:
+    """Account B's objects are invisible to account A's users: 404, never 403."""
+    return {"customer_a_requester": 404, "customer_a_admin": 404, **extra}
+
+
+CASES = [
+    Case("me", "GET", "/api/v1/me", 200, STAFF + CUSTOMERS),
+    # accounts
+    Case("list accounts", "GET", "/api/v1/customers/accounts", 200, STAFF + CUSTOMERS),
+    Case("create account", "POST", "/api/v1/customers/accounts", 201, EDITORS, body={"name": "Gamma Werke"}),
+    Case(
+        "get own account",
+        "GET",
+        "/api/v1/customers/accounts/{account_a}",
+        200,
+        [*STAFF, "customer_a_requester", "customer_a_admin"],
+        denied={"customer_b_admin": 404},
+    ),
+    Case(
+        "get other account",
+        "GET",
+        "/api/v1/customers/accounts/{account_b}",
+        200,
+        [*STAFF, "customer_b_admin"],
+        denied=_b_hidden(),
+    ),
+    Case(
+        "patch other account",
+        "PATCH",
+        "/api/v1/customers/accounts/{account_b}",
+        200,
+        EDITORS,
+        body={"notes": "changed"},
+        denied=_b_hidden(),
+        changes="account_b",
+    ),
+    Case(
+        "patch own account as customer",
+        "PATCH",
+        "/api/v1/customers/accounts/{account_a}",
+        200,
+        EDITORS,
+        body={"notes": "changed"},
+        denied={"customer_b_admin": 404},
+        changes="account_a",
+    ),
+    # contacts
+    Case("list contacts", "GET", "/api/v1/customers/contacts", 200, STAFF + CUSTOMERS),
+    Case(
+        "create contact",
+        "POST",
+        "/api/v1/customers/contacts",
+        201,
+        EDITORS,
+        body={"account_id": "{account_b}", "full_name": "New Person"},
+        denied={"customer_a_requester": 422, "customer_a_admin": 422},
+    ),
+    Case(
+        "get other contact",
+        "GET",
+        "/api/v1/customers/contacts/{contact_b}",
+        200,
+        [*STAFF, "customer_b_admin"],
+        denied=_b_hidden(),
+    ),
+    Case(
+        "patch other contact",
+        "PATCH",
+        "/api/v1/customers/contacts/{contact_b}",
+        200,
+        EDITORS,
+        body={"phone": "+49 30 1"},
+        denied=_b_hidden(),
+        changes="contact_b",
+    ),
+    # sites
+    Case("list sites", "GET", "/api/v1/customers/sites", 200, STAFF + CUSTOMERS),
+    Case(
+        "create site",
+        "POST",
+        "/api/v1/customers/sites",
+        201,
+        EDITORS,
+        body={
+            "account_id": "{account_b}",
+            "name": "Annex",
+            "address": "Weg 1",
+            "city": "Berlin",
+            "latitude": "52.5",
+            "longitude": "13.4",
+        },
+        denied={"customer_a_requester": 422, "customer_a_admin": 422},
+    ),
+    Case(
+        "get other site",
+        "GET",
+        "/api/v1/customers/sites/{site_b}",
+        200,
+        [*STAFF, "customer_b_admin"],
+        denied=_b_hidden(),
+    ),
+    Case(
+        "patch other site",
+        "PATCH",
+        "/api/v1/customers/sites/{site_b}",
+        200,
+        EDITORS,
+        body={"access_notes": "key at desk"},
+        denied=_b_hidden(),
+        changes="site_b",
+    ),
+    # assets
+    Case("list assets", "GET", "/api/v1/customers/assets", 200, STAFF + CUSTOMERS),
+    Case(
+        "create asset",
+        "POST",
+        "/api/v1/customers/assets",
+        201,
+        EDITORS,
+        body={"account_id": "{account_b}", "site_id": "{site_b}", "model": "Chiller", "serial_number": "X-1"},
+        denied={"customer_a_requester": 422, "customer_a_admin": 422},
+    ),
+    Case(
+        "get other asset",
+        "GET",
+        "/api/v1/customers/assets/{asset_b}",
+        200,
+        [*STAFF, "customer_b_admin"],
+        denied=_b_hidden(),
+    ),
+    Case(
+        "patch other asset",
+        "PATCH",
+        "/api/v1/customers/assets/{asset_b}",
+        200,
+        EDITORS,
+        body={"status": "in_repair"},
+        denied=_b_hidden(),
+        changes="asset_b",
+    ),
+    Case(
+        "import csv",
+        "POST",
+        "/api/v1/customers/import/{kind}",
+        200,
+        EDITORS,
+        body={"kind": "accounts", "file": "name,tier\nDelta AG,gold\n"},
+        multipart=True,
+    ),
+    # calendars
+    Case("list calendars", "GET", "/api/v1/calendars", 200, STAFF),
+    Case(
+        "create calendar",
+        "POST",
+        "/api/v1/calendars",
+        201,
+        ["admin", "manager"],
+        body={"name": "Night shift", "spec": {"timezone": "UTC", "always": True, "hours": {}}},
+    ),
+    Case(
+        "get calendar",
+        "GET",
+        "/api/v1/calendars/{calendar}",
+        200,
+        STAFF,
+        denied=dict.fromkeys(CUSTOMERS, 404),
+    ),
+    Case(
+        "patch calendar",
+        "PATCH",
+        "/api/v1/calendars/{calendar}",
+        200,
+        ["admin", "manager"],
+        body={"description": "x"},
+        denied=dict.fromkeys(CUSTOMERS, 404),
+        changes="calendar",
+    ),
+    Case(
+        "import holidays",
+        "POST",
+        "/api/v1/calendars/{calendar}/holidays",
+        200,
+        ["admin", "manager"],
+        body={
+            "file": "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20261231\r\nSUMMARY:Silvester\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        },
+        multipart=True,
+        denied=dict.fromkeys(CUSTOMERS, 404),
+        changes="calendar",
+    ),
+    Case(
+        "business time",
+        "GET",
+        "/api/v1/calendars/{calendar}/business-time?start=2026-11-23T08:00:00%2B01:00&end=2026-11-23T10:00:00%2B01:00",
+        200,
+        STAFF,
+        denied=dict.fromkeys(CUSTOMERS, 404),
+    ),
+    # teams
+    Case("list teams", "GET", "/api/v1/teams", 200, STAFF),
+    Case("create team", "POST", "/api/v1/teams", 201, ["admin"], body={"name": "Night desk"}),
+    Case("get team", "GET", "/api/v1/teams/{team}", 200, STAFF, denied=dict.fromkeys(CUSTOMERS, 404)),
+    Case(
+        "patch team",
+        "PATCH",
+        "/api/v1/teams/{team}",
+        200,
+        ["admin"],
+        body={"description": "x"},
+        denied=dict.fromkeys(CUSTOMERS, 404),
+        changes="team",
+    ),
+    # users
+    Case("list users", "GET", "/api/v1/users", 200, ["admin"]),
+    Case(
+        "create user",
+        "POST",
+        "/api/v1/users",
+        201,
+        ["admin"],
+        body={"email": "new.agent@steward.test", "full_name": "New Agent", "roles": ["agent"]},
+    ),
+    Case(
+        "get user",
+        "GET",
+        "/api/v1/users/{staff_user}",
+        200,
+        ["admin"],
+        denied={a: 404 for a in ACTORS if a not in ("anonymous", "admin")},
+    ),
+    Case(
+        "patch user",
+        "PATCH",
+        "/api/v1/users/{staff_user}",
+        200,
+        ["admin"],
+        body={"phone": "+49 1"},
+        denied={a: 404 for a in ACTORS if a not in ("anonymous", "admin")},
+        changes="staff_user",
+    ),
+    # tokens: each user's own
+    Case("list tokens", "GET", "/api/v1/tokens", 200, STAFF + CUSTOMERS),
+    Case("create token", "POST", "/api/v1/tokens", 201, STAFF + CUSTOMERS, body={"name": "script"}),
+    Case(
+        "revoke someone else's token",
+        "POST",
+        "/api/v1/tokens/{foreign_token}/revoke",
+        200,
+        [],
+        denied=dict.fromkeys(ACTORS, 404),
+        changes="foreign_token",
+    ),
+]
+
+
+@pytest.fixture
+def matrix_world(world):
+    from steward.accounts.services import token_create
+    from steward.testing import factories as f
+
+    calendar = f.CalendarFactory()
+    team = f.TeamFactory()
+    owner = f.staff_user("agent", email="token-owner@steward.test")
+    foreign_token, _ = token_create(actor=owner, name="owner's")
+    staff_user = f.staff_user("agent", email="matrix-target@steward.test")
+    objects = {
+        "account_a": world.account_a,
+        "account_b": world.account_b,
+        "site_b": world.site_b,
+        "asset_b": world.asset_b,
+        "contact_b": world.contact_b,
+        "calendar": calendar,
+        "team": team,
+        "staff_user": staff_user,
+        "foreign_token": foreign_token,
+    }
+    return world, objects
+
+
+def _fill(value: Any, objects: dict) -> Any:
+    if isinstance(value, str):
+        ids = {k: v.pk for k, v in objects.items()}
+        if value.startswith("{") and value.endswith("}") and value[1:-1] in ids:
+            return ids[value[1:-1]]
+        for k, v in ids.items():
+            value = value.replace("{" + k + "}", str(v))
+        return value
+    if isinstance(value, dict):
+        return {k: _fill(v, objects) for k, v in value.items()}
+    return value
+
+
+def _state(obj) -> dict:
+    obj.refresh_from_db()
+    return model_to_dict(obj)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("actor", ACTORS)
+def test_role_matrix(case: Case, actor: str, matrix_world, client_for):
+    world, objects = matrix_world
+    client = client_for(None if actor == "anonymous" else world.users[actor])
+    path = _fill(case.path, objects).replace("{kind}", (case.body or {}).get("kind", ""))
+    expected = case.expected(actor)
+    watched = objects.get(case.changes) if case.changes else None
+    before = _state(watched) if watched is not None else None
+    audit_before = AuditEvent.objects.count()
+
+    if case.multipart:
+        body = dict(case.body or {})
+        body.pop("kind", None)
+        upload = SimpleUploadedFile("upload.txt", body.pop("file").encode())
+        response = client.post(path, {"file": upload, **body})
+    elif case.method in ("POST", "PATCH"):
+        response = client.generic(
+            case.method, path, json.dumps(_fill(case.body or {}, objects)), content_type="application/json"
+        )
+    else:
+        response = client.generic(case.method, path)
+
+    assert response.status_code == expected, (actor, case.name, response.content[:300])
+    if expected >= 400:
+        payload = response.json()
+        assert set(payload["error"]) == {"code", "message", "fields"}, payload
+        assert AuditEvent.objects.count() == audit_before, "a refused request wrote an audit event"
+        if watched is not None:
+            assert _state(watched) == before, "a refused request changed the object"
+    elif case.method != "GET" and watched is not None:
+        assert _state(watched) != before or case.name.startswith("revoke")
+
+
+@pytest.mark.django_db
+def test_matrix_covers_every_operation(client_for, world):
+    schema = client_for(world.users["admin"]).get("/api/v1/openapi.json").json()
+    operations = {
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in ("get", "post", "patch", "put", "delete")
+    }
+
+    def norm(p: str) -> str:
+        import re
+
+        p = p.split("?")[0]
+        return re.sub(r"\{[^}]+\}", "{}", p)
+
+    covered = {(c.method, norm(c.path)) for c in CASES}
+    missing = {(m, p) for m, p in operations if (m, norm(p)) not in covered}
+    assert not missing, f"endpoints missing from the role matrix: {sorted(missing)}"
