@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -60,6 +60,10 @@ def _http_error(request: HttpRequest, exc: HttpError):
         exc.status_code, "error"
     )
     return api.create_response(request, error_payload(code, str(exc)), status=exc.status_code)
+
+
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_payload("not_found", f"no API endpoint at {request.path}"), status=404)
 
 
 def _register_routers() -> None:

@@ -1,9 +1,11 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from steward.api import api
+from steward.api import api, api_not_found
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    # Anything else under the API prefix answers in the API's error shape, not an HTML page.
+    re_path(r"^api/v1/.*$", api_not_found),
     path("", include("steward.core.urls")),
     path("", include("steward.accounts.urls")),
     path("", include("steward.customers.urls")),

@@ -20,7 +20,7 @@ from steward.accounts.schemas import (
     UserPatch,
 )
 from steward.core import access
-from steward.core.api_kit import ERRORS, Page, PageParams, paginate
+from steward.core.api_kit import ERRORS, Id, Page, PageParams, paginate
 from steward.core.errors import NotFound, ValidationFailed
 from steward.core.selectors import calendar_get
 
@@ -74,13 +74,13 @@ def create_user(request: HttpRequest, payload: UserIn):
     return Status(201, selectors.user_get(request.user, user.pk))
 
 
-@router.get("/users/{int:user_id}", response={200: UserOut, **ERRORS})
-def get_user(request: HttpRequest, user_id: int):
+@router.get("/users/{user_id}", response={200: UserOut, **ERRORS})
+def get_user(request: HttpRequest, user_id: Id):
     return selectors.user_get(request.user, user_id)
 
 
-@router.patch("/users/{int:user_id}", response={200: UserOut, **ERRORS})
-def update_user(request: HttpRequest, user_id: int, payload: UserPatch):
+@router.patch("/users/{user_id}", response={200: UserOut, **ERRORS})
+def update_user(request: HttpRequest, user_id: Id, payload: UserPatch):
     target = selectors.user_get(request.user, user_id)
     services.user_update(actor=request.user, user=target, **payload.dict(exclude_unset=True))
     return selectors.user_get(request.user, user_id)
@@ -97,7 +97,7 @@ def _members(ids: list[int]) -> list[User]:
     return users
 
 
-def _calendar(user, calendar_id: int | None):
+def _calendar(user, calendar_id: Id | None):
     if calendar_id is None:
         return None
     try:
@@ -129,13 +129,13 @@ def create_team(request: HttpRequest, payload: TeamIn):
     return Status(201, selectors.team_get(request.user, team.pk))
 
 
-@router.get("/teams/{int:team_id}", response={200: TeamOut, **ERRORS})
-def get_team(request: HttpRequest, team_id: int):
+@router.get("/teams/{team_id}", response={200: TeamOut, **ERRORS})
+def get_team(request: HttpRequest, team_id: Id):
     return selectors.team_get(request.user, team_id)
 
 
-@router.patch("/teams/{int:team_id}", response={200: TeamOut, **ERRORS})
-def update_team(request: HttpRequest, team_id: int, payload: TeamPatch):
+@router.patch("/teams/{team_id}", response={200: TeamOut, **ERRORS})
+def update_team(request: HttpRequest, team_id: Id, payload: TeamPatch):
     team = selectors.team_get(request.user, team_id)
     access.require_role(request.user, *access.TEAM_EDITORS)
     changes = payload.dict(exclude_unset=True)
@@ -166,7 +166,7 @@ def create_token(request: HttpRequest, payload: TokenIn):
     return Status(201, token)
 
 
-@router.post("/tokens/{int:token_id}/revoke", response={200: TokenOut, **ERRORS})
-def revoke_token(request: HttpRequest, token_id: int):
+@router.post("/tokens/{token_id}/revoke", response={200: TokenOut, **ERRORS})
+def revoke_token(request: HttpRequest, token_id: Id):
     token = selectors.token_get(request.user, token_id)
     return services.token_revoke(actor=request.user, token=token)

@@ -6,6 +6,7 @@ from ninja import Schema
 from pydantic import Field
 
 from steward.accounts.models import CustomerRole, Role
+from steward.core.api_kit import Id
 
 
 class MeOut(Schema):
@@ -13,7 +14,7 @@ class MeOut(Schema):
     email: str
     full_name: str
     roles: list[str]
-    customer_account_id: int | None
+    customer_account_id: Id | None
     customer_role: str
     teams: list[int]
 
@@ -25,7 +26,7 @@ class UserOut(Schema):
     phone: str
     is_active: bool
     roles: list[str]
-    customer_account_id: int | None
+    customer_account_id: Id | None
     customer_role: str
 
     @staticmethod
@@ -39,7 +40,7 @@ class UserIn(Schema):
     password: str | None = Field(None, max_length=128)
     phone: str = Field("", max_length=40)
     roles: list[Role] = []
-    customer_account_id: int | None = None
+    customer_account_id: Id | None = None
     customer_role: CustomerRole | None = None
 
 
@@ -55,8 +56,8 @@ class TeamOut(Schema):
     name: str
     description: str
     email: str
-    calendar_id: int | None
-    member_ids: list[int]
+    calendar_id: Id | None
+    member_ids: list[Id]
 
     @staticmethod
     def resolve_member_ids(obj) -> list[int]:
@@ -67,18 +68,18 @@ class TeamIn(Schema):
     name: str = Field(min_length=1, max_length=100)
     description: str = ""
     email: str = Field("", max_length=254)
-    calendar_id: int | None = None
-    member_ids: list[int] = []
-    lead_ids: list[int] = []
+    calendar_id: Id | None = None
+    member_ids: list[Id] = []
+    lead_ids: list[Id] = []
 
 
 class TeamPatch(Schema):
     name: str | None = Field(None, min_length=1, max_length=100)
     description: str | None = None
     email: str | None = Field(None, max_length=254)
-    calendar_id: int | None = None
-    member_ids: list[int] | None = None
-    lead_ids: list[int] | None = None
+    calendar_id: Id | None = None
+    member_ids: list[Id] | None = None
+    lead_ids: list[Id] | None = None
 
 
 class TokenOut(Schema):

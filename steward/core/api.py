@@ -10,7 +10,7 @@ from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from steward.core import selectors, services
-from steward.core.api_kit import ERRORS, Page, PageParams, paginate
+from steward.core.api_kit import ERRORS, Id, Page, PageParams, paginate
 
 router = Router(tags=["core"])
 
@@ -56,27 +56,27 @@ def create_calendar(request: HttpRequest, payload: CalendarIn):
     return Status(201, services.calendar_create(actor=request.user, **payload.dict()))
 
 
-@router.get("/calendars/{int:calendar_id}", response={200: CalendarOut, **ERRORS})
-def get_calendar(request: HttpRequest, calendar_id: int):
+@router.get("/calendars/{calendar_id}", response={200: CalendarOut, **ERRORS})
+def get_calendar(request: HttpRequest, calendar_id: Id):
     return selectors.calendar_get(request.user, calendar_id)
 
 
-@router.patch("/calendars/{int:calendar_id}", response={200: CalendarOut, **ERRORS})
-def update_calendar(request: HttpRequest, calendar_id: int, payload: CalendarPatch):
+@router.patch("/calendars/{calendar_id}", response={200: CalendarOut, **ERRORS})
+def update_calendar(request: HttpRequest, calendar_id: Id, payload: CalendarPatch):
     calendar = selectors.calendar_get(request.user, calendar_id)
     return services.calendar_update(actor=request.user, calendar=calendar, **payload.dict(exclude_unset=True))
 
 
-@router.post("/calendars/{int:calendar_id}/holidays", response={200: HolidayImportOut, **ERRORS})
-def import_holidays(request: HttpRequest, calendar_id: int, file: File[UploadedFile]):
+@router.post("/calendars/{calendar_id}/holidays", response={200: HolidayImportOut, **ERRORS})
+def import_holidays(request: HttpRequest, calendar_id: Id, file: File[UploadedFile]):
     """Add the all-day events of an iCalendar (.ics) file as holidays."""
     calendar = selectors.calendar_get(request.user, calendar_id)
     added = services.calendar_import_holidays(actor=request.user, calendar=calendar, ical_bytes=file.read())
     return {"added": added, "calendar": calendar}
 
 
-@router.get("/calendars/{int:calendar_id}/business-time", response={200: BusinessTimeOut, **ERRORS})
-def business_time(request: HttpRequest, calendar_id: int, start: dt.datetime, end: dt.datetime):
+@router.get("/calendars/{calendar_id}/business-time", response={200: BusinessTimeOut, **ERRORS})
+def business_time(request: HttpRequest, calendar_id: Id, start: dt.datetime, end: dt.datetime):
     """Business time between two instants (both with a UTC offset) on this calendar."""
     from steward.core.calendars import business_time_between
     from steward.core.errors import ValidationFailed

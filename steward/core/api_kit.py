@@ -5,7 +5,7 @@ One error shape everywhere: {"error": {"code": str, "message": str, "fields": {n
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -15,6 +15,10 @@ from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import Field
 
 T = TypeVar("T")
+
+# Every object id the API accepts, in a path, a query or a body: positive and within a 64-bit
+# signed integer, so an absurd number is a 422 naming the field rather than a database overflow.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class TokenAuth(HttpBearer):
@@ -60,7 +64,7 @@ def error_payload(code: str, message: str, fields: dict[str, list[str]] | None =
 
 class PageParams(Schema):
     limit: int = Field(default=25, ge=1, le=settings.STEWARD_API_MAX_LIMIT, description="rows per page")
-    offset: int = Field(default=0, ge=0, description="rows to skip")
+    offset: int = Field(default=0, ge=0, le=10_000_000, description="rows to skip")
 
 
 class Page(Schema, Generic[T]):

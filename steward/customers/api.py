@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
-from steward.core.api_kit import ERRORS, Page, PageParams, paginate
+from steward.core.api_kit import ERRORS, Id, Page, PageParams, paginate
 from steward.core.errors import NotFound, ValidationFailed
 from steward.customers import csv_import, selectors, services
 from steward.customers.schemas import (
@@ -50,13 +50,13 @@ def create_account(request: HttpRequest, payload: AccountIn):
     return Status(201, services.account_create(actor=request.user, **payload.dict()))
 
 
-@router.get("/accounts/{int:account_id}", response={200: AccountOut, **ERRORS})
-def get_account(request: HttpRequest, account_id: int):
+@router.get("/accounts/{account_id}", response={200: AccountOut, **ERRORS})
+def get_account(request: HttpRequest, account_id: Id):
     return selectors.account_get(request.user, account_id)
 
 
-@router.patch("/accounts/{int:account_id}", response={200: AccountOut, **ERRORS})
-def update_account(request: HttpRequest, account_id: int, payload: AccountPatch):
+@router.patch("/accounts/{account_id}", response={200: AccountOut, **ERRORS})
+def update_account(request: HttpRequest, account_id: Id, payload: AccountPatch):
     account = selectors.account_get(request.user, account_id)
     return services.account_update(actor=request.user, account=account, **payload.dict(exclude_unset=True))
 
@@ -65,7 +65,7 @@ def update_account(request: HttpRequest, account_id: int, payload: AccountPatch)
 
 
 @router.get("/contacts", response={200: Page[ContactOut], **ERRORS})
-def list_contacts(request: HttpRequest, page: Query[PageParams], account_id: int | None = None, q: str = ""):
+def list_contacts(request: HttpRequest, page: Query[PageParams], account_id: Id | None = None, q: str = ""):
     return paginate(selectors.contact_list(request.user, account_id=account_id, q=q), page)
 
 
@@ -76,13 +76,13 @@ def create_contact(request: HttpRequest, payload: ContactIn):
     return Status(201, services.contact_create(actor=request.user, account=account, **data))
 
 
-@router.get("/contacts/{int:contact_id}", response={200: ContactOut, **ERRORS})
-def get_contact(request: HttpRequest, contact_id: int):
+@router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS})
+def get_contact(request: HttpRequest, contact_id: Id):
     return selectors.contact_get(request.user, contact_id)
 
 
-@router.patch("/contacts/{int:contact_id}", response={200: ContactOut, **ERRORS})
-def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch):
+@router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS})
+def update_contact(request: HttpRequest, contact_id: Id, payload: ContactPatch):
     contact = selectors.contact_get(request.user, contact_id)
     return services.contact_update(actor=request.user, contact=contact, **payload.dict(exclude_unset=True))
 
@@ -92,7 +92,7 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
 
 @router.get("/sites", response={200: Page[SiteOut], **ERRORS})
 def list_sites(
-    request: HttpRequest, page: Query[PageParams], account_id: int | None = None, q: str = "", city: str = ""
+    request: HttpRequest, page: Query[PageParams], account_id: Id | None = None, q: str = "", city: str = ""
 ):
     return paginate(selectors.site_list(request.user, account_id=account_id, q=q, city=city), page)
 
@@ -104,13 +104,13 @@ def create_site(request: HttpRequest, payload: SiteIn):
     return Status(201, services.site_create(actor=request.user, account=account, **data))
 
 
-@router.get("/sites/{int:site_id}", response={200: SiteOut, **ERRORS})
-def get_site(request: HttpRequest, site_id: int):
+@router.get("/sites/{site_id}", response={200: SiteOut, **ERRORS})
+def get_site(request: HttpRequest, site_id: Id):
     return selectors.site_get(request.user, site_id)
 
 
-@router.patch("/sites/{int:site_id}", response={200: SiteOut, **ERRORS})
-def update_site(request: HttpRequest, site_id: int, payload: SitePatch):
+@router.patch("/sites/{site_id}", response={200: SiteOut, **ERRORS})
+def update_site(request: HttpRequest, site_id: Id, payload: SitePatch):
     site = selectors.site_get(request.user, site_id)
     return services.site_update(actor=request.user, site=site, **payload.dict(exclude_unset=True))
 
@@ -122,8 +122,8 @@ def update_site(request: HttpRequest, site_id: int, payload: SitePatch):
 def list_assets(
     request: HttpRequest,
     page: Query[PageParams],
-    account_id: int | None = None,
-    site_id: int | None = None,
+    account_id: Id | None = None,
+    site_id: Id | None = None,
     q: str = "",
     status: str = "",
 ):
@@ -139,13 +139,13 @@ def create_asset(request: HttpRequest, payload: AssetIn):
     return Status(201, services.asset_create(actor=request.user, account=account, **data))
 
 
-@router.get("/assets/{int:asset_id}", response={200: AssetOut, **ERRORS})
-def get_asset(request: HttpRequest, asset_id: int):
+@router.get("/assets/{asset_id}", response={200: AssetOut, **ERRORS})
+def get_asset(request: HttpRequest, asset_id: Id):
     return selectors.asset_get(request.user, asset_id)
 
 
-@router.patch("/assets/{int:asset_id}", response={200: AssetOut, **ERRORS})
-def update_asset(request: HttpRequest, asset_id: int, payload: AssetPatch):
+@router.patch("/assets/{asset_id}", response={200: AssetOut, **ERRORS})
+def update_asset(request: HttpRequest, asset_id: Id, payload: AssetPatch):
     asset = selectors.asset_get(request.user, asset_id)
     changes = payload.dict(exclude_unset=True)
     if "site_id" in changes:

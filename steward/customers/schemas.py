@@ -6,6 +6,7 @@ from decimal import Decimal
 from ninja import Schema
 from pydantic import Field
 
+from steward.core.api_kit import Id
 from steward.customers.models import AssetStatus, Tier
 
 
@@ -47,7 +48,7 @@ class AccountFilters(Schema):
 
 class ContactOut(Schema):
     id: int
-    account_id: int
+    account_id: Id
     full_name: str
     email: str
     phone: str
@@ -56,7 +57,7 @@ class ContactOut(Schema):
 
 
 class ContactIn(Schema):
-    account_id: int
+    account_id: Id
     full_name: str = Field(min_length=1, max_length=150)
     email: str = Field("", max_length=254)
     phone: str = Field("", max_length=40)
@@ -74,7 +75,7 @@ class ContactPatch(Schema):
 
 class SiteOut(Schema):
     id: int
-    account_id: int
+    account_id: Id
     name: str
     address: str
     postcode: str
@@ -87,7 +88,7 @@ class SiteOut(Schema):
 
 
 class SiteIn(Schema):
-    account_id: int
+    account_id: Id
     name: str = Field(min_length=1, max_length=200)
     address: str = Field(min_length=1, max_length=250)
     postcode: str = Field("", max_length=20)
@@ -113,8 +114,8 @@ class SitePatch(Schema):
 
 class AssetOut(Schema):
     id: int
-    account_id: int
-    site_id: int
+    account_id: Id
+    site_id: Id
     model: str
     manufacturer: str
     serial_number: str
@@ -125,8 +126,8 @@ class AssetOut(Schema):
 
 
 class AssetIn(Schema):
-    account_id: int
-    site_id: int
+    account_id: Id
+    site_id: Id
     model: str = Field(min_length=1, max_length=150)
     manufacturer: str = Field("", max_length=100)
     serial_number: str = Field(min_length=1, max_length=100)
@@ -137,7 +138,7 @@ class AssetIn(Schema):
 
 
 class AssetPatch(Schema):
-    site_id: int | None = None
+    site_id: Id | None = None
     model: str | None = Field(None, min_length=1, max_length=150)
     manufacturer: str | None = Field(None, max_length=100)
     serial_number: str | None = Field(None, min_length=1, max_length=100)

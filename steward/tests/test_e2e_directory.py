@@ -58,7 +58,10 @@ def directory(transactional_db):
     return agent
 
 
-@pytest.mark.parametrize(("label", "viewport"), [("desktop", {"width": 1280, "height": 800}), ("phone", {"width": 390, "height": 844})])
+@pytest.mark.parametrize(
+    ("label", "viewport"),
+    [("desktop", {"width": 1280, "height": 800}), ("phone", {"width": 390, "height": 844})],
+)
 def test_sign_in_and_walk_the_directory(browser, directory, live_server, label, viewport):
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport=viewport)
