@@ -22,7 +22,7 @@ run: $(STAMP)
 
 # The whole suite (SQLite unless DATABASE_URL is set).
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

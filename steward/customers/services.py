@@ -6,9 +6,9 @@ from typing import Any
 
 from django.db import transaction
 
-from steward.core import access
+from steward.core import access, audit
 from steward.core.errors import ValidationFailed
-from steward.core.services import create_audited, update_audited
+from steward.core.services import create_audited, full_clean, update_audited
 from steward.customers.models import Asset, Contact, CustomerAccount, Site
 
 ACCOUNT_FIELDS = ("name", "tier", "contract_ref", "email_domain", "notes", "is_active")
@@ -76,6 +76,26 @@ def contact_update(*, actor: Any, contact: Contact, **changes: Any) -> Contact:
         action="contact.update",
         account_id=contact.account_id,
     )
+
+
+@transaction.atomic
+def contact_link_user(*, actor: Any, contact: Contact, user) -> Contact:
+    """Tie a customer user's login to their contact record (same account only)."""
+    access.require_role(actor, *access.DIRECTORY_EDITORS)
+    if user is not None and user.customer_account_id != contact.account_id:
+        raise ValidationFailed.for_field("user", "the user belongs to another customer account")
+    old = contact.user_id
+    contact.user = user
+    full_clean(contact)
+    contact.save(update_fields=["user", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="contact.link_user",
+        obj=contact,
+        changes={"user": [old, user.pk if user else None]},
+        account_id=contact.account_id,
+    )
+    return contact
 
 
 @transaction.atomic

@@ -1,0 +1,646 @@
+"""The deterministic demo organisation: a metropolitan service company in Berlin and its customers.
+
+`load_demo(seed=...)` writes, through the services (so every row has its audit event), in one
+transaction:
+
+* three business calendars (office hours and extended hours with Berlin's public holidays for
+  this year and next, and 24/7);
+* the staff of the service company: an admin, a manager, a dispatcher, agents and technicians in
+  five teams (some people in two teams, one lead per team);
+* customer accounts with contacts, sites spread over Berlin's districts and their installed
+  assets;
+* one login per role (staff roles plus a customer admin and a requester at the first, gold,
+  account), remembered in a `DemoLoad` row so `steward up` can print them again.
+
+Determinism: everything is drawn from `random.Random` and `Faker("de_DE")` instances seeded from
+the seed (one stream per section, so that e.g. the number of accounts does not change the staff),
+never from global state. The same seed gives the same names, emails, addresses, coordinates and
+serial numbers; `today` only moves dates that are relative to it (install dates, warranty ends,
+the holiday years and contract years).
+
+Planning (pure Python, no database) is separate from writing, so `demo_logins(seed)` can tell the
+logins of a seed without touching the database.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from math import ceil
+
+from django.db import transaction
+from django.utils import timezone
+from faker import Faker
+
+DEMO_DOMAIN = "steward-demo.example"
+TIMEZONE = "Europe/Berlin"
+
+# The metropolitan area the sites lie in (inclusive bounds).
+LAT_RANGE = (52.38, 52.62)
+LON_RANGE = (13.15, 13.65)
+
+DEFAULT_ACCOUNTS = 150
+DEFAULT_AGENTS = 8
+DEFAULT_TECHNICIANS = 12
+
+LOGIN_ROLES = ("admin", "manager", "dispatcher", "agent", "technician", "customer_admin", "requester")
+
+Progress = Callable[[str], None] | None
+
+
+# --- Reference data ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class District:
+    name: str
+    lat: float
+    lon: float
+    postcodes: tuple[str, ...]
+    streets: tuple[str, ...]
+
+
+DISTRICTS: tuple[District, ...] = (
+    District("Mitte", 52.5200, 13.4050, ("10115", "10117", "10119", "10178", "10179"),
+             ("Friedrichstraße", "Chausseestraße", "Invalidenstraße", "Torstraße", "Rosenthaler Straße",
+              "Alexanderstraße")),
+    District("Charlottenburg", 52.5163, 13.3041,
+             ("10585", "10587", "10589", "10623", "10625", "10627", "10629", "14057", "14059"),
+             ("Kantstraße", "Kaiserdamm", "Otto-Suhr-Allee", "Bismarckstraße", "Wilmersdorfer Straße",
+              "Kurfürstendamm")),
+    District("Spandau", 52.5360, 13.2000, ("13581", "13583", "13585", "13587", "13589", "13591", "13597"),
+             ("Carl-Schurz-Straße", "Klosterstraße", "Seegefelder Straße", "Falkenseer Chaussee",
+              "Schönwalder Straße", "Neuendorfer Straße")),
+    District("Neukölln", 52.4810, 13.4350,
+             ("12043", "12045", "12047", "12049", "12051", "12053", "12055", "12057", "12059"),
+             ("Karl-Marx-Straße", "Sonnenallee", "Hermannstraße", "Buschkrugallee", "Britzer Damm",
+              "Weserstraße")),
+    District("Marzahn", 52.5450, 13.5640, ("12679", "12681", "12685", "12687", "12689"),
+             ("Märkische Allee", "Landsberger Allee", "Allee der Kosmonauten", "Raoul-Wallenberg-Straße",
+              "Marzahner Promenade", "Blumberger Damm")),
+    District("Friedrichshain", 52.5156, 13.4540, ("10243", "10245", "10247", "10249"),
+             ("Frankfurter Allee", "Warschauer Straße", "Boxhagener Straße", "Revaler Straße",
+              "Petersburger Straße", "Karl-Marx-Allee")),
+    District("Kreuzberg", 52.4986, 13.4030, ("10961", "10963", "10965", "10967", "10969", "10997", "10999"),
+             ("Oranienstraße", "Gneisenaustraße", "Mehringdamm", "Skalitzer Straße", "Köpenicker Straße",
+              "Bergmannstraße")),
+    District("Prenzlauer Berg", 52.5390, 13.4240, ("10405", "10407", "10409", "10435", "10437", "10439"),
+             ("Schönhauser Allee", "Prenzlauer Allee", "Greifswalder Straße", "Danziger Straße",
+              "Kastanienallee", "Kollwitzstraße")),
+    District("Steglitz", 52.4570, 13.3210, ("12157", "12163", "12165", "12167", "12169"),
+             ("Schloßstraße", "Albrechtstraße", "Birkbuschstraße", "Bergstraße", "Grunewaldstraße",
+              "Siemensstraße")),
+    District("Tempelhof", 52.4700, 13.3850, ("12099", "12101", "12103", "12105", "12109"),
+             ("Tempelhofer Damm", "Alt-Tempelhof", "Ringbahnstraße", "Attilastraße",
+              "Manfred-von-Richthofen-Straße", "Colditzstraße")),
+    District("Köpenick", 52.4450, 13.5750, ("12555", "12557", "12559"),
+             ("Bahnhofstraße", "Friedrichshagener Straße", "Wendenschloßstraße", "Müggelheimer Straße",
+              "Grünauer Straße", "Lindenstraße")),
+    District("Reinickendorf", 52.5780, 13.3300, ("13403", "13405", "13407", "13409", "13437", "13439"),
+             ("Residenzstraße", "Scharnweberstraße", "Berliner Straße", "Flottenstraße",
+              "Oranienburger Straße", "Holzhauser Straße")),
+    District("Lichtenberg", 52.5150, 13.4990, ("10315", "10317", "10318", "10365", "10367", "10369"),
+             ("Herzbergstraße", "Möllendorffstraße", "Siegfriedstraße", "Rhinstraße", "Weitlingstraße",
+              "Josef-Orlopp-Straße")),
+    District("Wedding", 52.5500, 13.3600, ("13347", "13349", "13351", "13353", "13357", "13359"),
+             ("Müllerstraße", "Seestraße", "Badstraße", "Osloer Straße", "Reinickendorfer Straße",
+              "Amrumer Straße")),
+)  # fmt: skip
+
+SITE_KINDS = ("Niederlassung", "Lager", "Filiale", "Büro", "Werkstatt", "Rechenzentrum", "Praxis")
+
+SECTORS = (
+    "Immobilien", "Hausverwaltung", "Logistik", "Kliniken", "Hotelbetriebe", "Einzelhandel", "Pflegedienste",
+    "Wohnbau", "Druckerei", "Lebensmittel", "Kanzlei", "Medien", "Bildungswerk", "Gastronomie",
+)  # fmt: skip
+
+LEGAL_FORMS = (
+    "gmbh", "ag", "kg", "kgaa", "ohg", "mbh", "co", "gbr", "e", "v", "g", "stiftung", "ug", "se", "eg",
+)  # fmt: skip
+
+ACCOUNT_NOTES = (
+    "Framework agreement covers all Berlin sites; quarterly service review with facility management.",
+    "Invoices must quote the customer's purchase order number.",
+    "Prefers visits before 10:00; announce technicians by phone the day before.",
+    "Escalations go to the head of facility management, not the front desk.",
+    "Hospital operation: work in patient areas only with hygiene briefing.",
+    "Annual maintenance window in August; avoid downtime in December.",
+)
+
+ACCESS_NOTES = (
+    "Report to reception; photo ID required.",
+    "Plant room in the basement; key from the caretaker.",
+    "Delivery entrance in the courtyard, ring 'Technik'.",
+    "Parking in the courtyard; gate code from the dispatcher.",
+    "Roof access via stairwell B only, fall-arrest harness required.",
+    "Security escort needed for the server room.",
+    "Open Mon-Fri 07:00-18:00; out of hours via the security service.",
+)
+
+CONTACT_TITLES = (
+    "Facility Manager", "Head of Facilities", "Office Manager", "Head of IT", "Building Services Engineer",
+    "Purchasing", "Managing Director", "Caretaker", "Operations Manager", "Technical Director",
+)  # fmt: skip
+
+# (weight, kind, [(manufacturer, model)], serial prefix)
+ASSET_CATALOG: tuple[tuple[int, str, tuple[tuple[str, str], ...], str], ...] = (
+    (16, "HVAC unit", (("Daikin", "VRV 5 RXYSA-AV1"), ("Mitsubishi Electric", "City Multi PUHY-P250"),
+                       ("Carrier", "WeatherMaker 50TC"), ("Trane", "Voyager TSC 120")), "AC"),
+    (8, "Air handling unit", (("Systemair", "Geniox 14"), ("Trox", "X-CUBE 2.0"),
+                              ("Wolf", "KG Top 6000")), "AH"),
+    (12, "Boiler", (("Viessmann", "Vitocrossal 300 CR3B"), ("Buderus", "Logano plus KB372"),
+                    ("Wolf", "MGK-2 630"), ("Vaillant", "ecoTEC plus VC 656")), "BO"),
+    (6, "Chiller", (("Carrier", "AquaSnap 30RB-160"), ("Trane", "CGAM 070"),
+                    ("Daikin", "EWAD-TZ 300")), "CH"),
+    (9, "Heat pump", (("Viessmann", "Vitocal 250-A"), ("Stiebel Eltron", "WPL 25 A"),
+                      ("Vaillant", "aroTHERM plus VWL 125")), "HP"),
+    (8, "UPS", (("APC", "Smart-UPS SRT 10kVA"), ("Eaton", "9PX 11kVA"), ("Riello", "Sentinel Dual SDU 10000")),
+     "UP"),
+    (9, "Server", (("Dell", "PowerEdge R750"), ("HPE", "ProLiant DL380 Gen10 Plus"),
+                   ("Lenovo", "ThinkSystem SR650 V2")), "SV"),
+    (11, "Printer", (("Kyocera", "TASKalfa 4054ci"), ("Canon", "imageRUNNER ADVANCE C5535i"),
+                     ("Ricoh", "IM C4500")), "PR"),
+    (5, "Elevator", (("Schindler", "5500"), ("KONE", "MonoSpace 500"), ("TK Elevator", "evolution 200")), "EL"),
+    (6, "Fire alarm panel", (("Siemens", "Cerberus PRO FC724"), ("Bosch", "AVENAR panel 8000")), "FA"),
+    (6, "Network switch", (("Cisco", "Catalyst 9300-48P"), ("HPE Aruba", "CX 6300M")), "NW"),
+    (4, "Access control", (("dormakaba", "exos 9300"), ("Salto", "ProAccess SPACE")), "AX"),
+)  # fmt: skip
+
+ASSET_NOTES = (
+    "Annual F-gas leak check required.",
+    "Quarterly filter change included in the service contract.",
+    "Spare parts on long lead time; order early.",
+    "Replaced control board after water damage.",
+    "Runs 24/7; switch-over only with the customer's approval.",
+)
+
+ASSET_STATUSES = (("in_service", 85), ("in_repair", 6), ("out_of_service", 5), ("retired", 4))
+
+TEAMS = (
+    ("Service Desk", "First line: calls, portal and email; triage and follow-up.", "servicedesk", "extended"),
+    ("HVAC Field", "Heating, ventilation, air conditioning and refrigeration in the field.", "hvac", "office"),
+    ("Electrical Field", "Electrical installations, UPS, elevators and fire alarm systems.", "electrical",
+     "office"),
+    ("IT Support", "Servers, networks and printers, remote and on site; on call around the clock.", "it",
+     "always"),
+    ("Key Accounts", "Named contacts for the gold accounts: reviews, escalations, planning.", "keyaccounts",
+     "office"),
+)  # fmt: skip
+
+OFFICE_HOURS = {d: [["08:00", "12:00"], ["13:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+EXTENDED_HOURS = {d: [["07:00", "19:00"]] for d in ("mon", "tue", "wed", "thu", "fri")} | {
+    "sat": [["08:00", "14:00"]]
+}
+
+
+# --- The plan (pure) -----------------------------------------------------------------------------
+
+
+@dataclass
+class PersonPlan:
+    full_name: str
+    email: str
+    phone: str
+    roles: tuple[str, ...] = ()
+    login_role: str = ""  # the role this person is the demo login for, if any
+    job_title: str = ""
+
+
+@dataclass
+class SitePlan:
+    name: str
+    address: str
+    postcode: str
+    city: str
+    latitude: Decimal
+    longitude: Decimal
+    access_notes: str
+    assets: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class AccountPlan:
+    name: str
+    tier: str
+    contract_ref: str
+    email_domain: str
+    notes: str
+    contacts: list[PersonPlan] = field(default_factory=list)  # the first is the primary contact
+    sites: list[SitePlan] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    seed: int
+    logins: list[dict]
+    counts: dict[str, int]
+    seconds: float
+
+    def summary(self) -> str:
+        return ", ".join(f"{n} {name}" for name, n in self.counts.items())
+
+
+def _ascii_slug(text: str, sep: str = "-") -> str:
+    text = text.lower()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(a, b)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", sep, text).strip(sep)
+
+
+def _unique(base: str, taken: set[str], fmt: str = "{base}{n}") -> str:
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = fmt.format(base=base, n=n)
+    taken.add(candidate)
+    return candidate
+
+
+def _faker(seed: int, stream: str) -> Faker:
+    fake = Faker("de_DE")
+    fake.seed_instance(f"{seed}:{stream}")
+    return fake
+
+
+def _rng(seed: int, stream: str) -> random.Random:
+    return random.Random(f"{seed}:{stream}")
+
+
+def _first_name(fake: Faker) -> str:
+    name = fake.first_name()
+    while "." in name:  # abbreviations such as "Hans-J."
+        name = fake.first_name()
+    return name
+
+
+def _last_name(fake: Faker) -> str:
+    name = fake.last_name()
+    while not name.replace("-", "").isalpha():  # "Koch II", "van der Dussen"
+        name = fake.last_name()
+    return name
+
+
+def _person(fake: Faker, rng: random.Random, domain: str, taken: set[str], *, mobile: bool) -> PersonPlan:
+    first, last = _first_name(fake), _last_name(fake)
+    local = _unique(f"{_ascii_slug(first)}.{_ascii_slug(last)}", taken)
+    if mobile:
+        phone = f"+49 1{rng.choice(('51', '52', '57', '60', '70', '76'))} {rng.randint(1000000, 99999999)}"
+    else:
+        phone = f"+49 30 {rng.randint(2000000, 99999999)}"
+    return PersonPlan(full_name=f"{first} {last}", email=f"{local}@{domain}", phone=phone)
+
+
+def password_for(role: str, seed: int) -> str:
+    """The demo password of a login: deterministic for the seed, at least 10 characters."""
+    password = f"{role.replace('_', '-')}-demo-{seed}"
+    return password + "x" * max(0, 10 - len(password))
+
+
+def plan_staff(seed: int, *, agents: int = DEFAULT_AGENTS, technicians: int = DEFAULT_TECHNICIANS) -> dict:
+    """The staff: {"admin", "manager", "dispatcher": PersonPlan, "agents", "technicians": [PersonPlan]}.
+
+    The login holders (admin, manager, dispatcher, first agent, first technician) are drawn first,
+    so they do not depend on the team sizes.
+    """
+    if agents < 1 or technicians < 1:
+        raise ValueError("the demo needs at least one agent and one technician")
+    fake, rng, taken = _faker(seed, "staff"), _rng(seed, "staff"), set()
+
+    def person(role: str, login: bool) -> PersonPlan:
+        p = _person(fake, rng, DEMO_DOMAIN, taken, mobile=role == "technician")
+        p.roles = (role,)
+        p.login_role = role if login else ""
+        return p
+
+    admin, manager, dispatcher = (person(r, True) for r in ("admin", "manager", "dispatcher"))
+    first_agent, first_technician = person("agent", True), person("technician", True)
+    more_agents = [person("agent", False) for _ in range(agents - 1)]
+    more_technicians = [person("technician", False) for _ in range(technicians - 1)]
+    return {
+        "admin": admin,
+        "manager": manager,
+        "dispatcher": dispatcher,
+        "agents": [first_agent, *more_agents],
+        "technicians": [first_technician, *more_technicians],
+    }
+
+
+def plan_teams(staff: dict) -> list[tuple[tuple[str, str, str, str], list[PersonPlan], PersonPlan]]:
+    """(team definition, members, lead) for each team; some people are in two teams."""
+    a, t = staff["agents"], staff["technicians"]
+    desk_n = max(1, ceil(len(a) * 0.6))
+    hvac_n = max(1, ceil(len(t) * 0.5))
+    elec_end = max(hvac_n, ceil(len(t) * 5 / 6))
+    desk = a[:desk_n]
+    it = a[desk_n:] + t[elec_end:] or [a[-1]]
+    hvac = t[:hvac_n]
+    electrical = t[hvac_n:elec_end] + hvac[1:3] or [t[-1]]
+    key_accounts = desk[1:3] + a[desk_n : desk_n + 1] or [a[0]]
+    members = [desk, hvac, electrical, it, key_accounts]
+    return [(team, people, people[0]) for team, people in zip(TEAMS, members, strict=True)]
+
+
+def _tiers(rng: random.Random, n: int) -> list[str]:
+    gold = max(1, round(n * 0.15))
+    silver = round(n * 0.30)
+    bronze = round(n * 0.35)
+    standard = max(0, n - gold - silver - bronze)
+    tiers = ["gold"] * gold + ["silver"] * silver + ["bronze"] * bronze + ["standard"] * standard
+    tiers = tiers[:n]
+    rng.shuffle(tiers)
+    first_gold = tiers.index("gold")
+    tiers[0], tiers[first_gold] = tiers[first_gold], tiers[0]  # the customer logins' account is gold
+    return tiers
+
+
+def _company_name(fake: Faker, rng: random.Random) -> str:
+    shape = rng.random()
+    if shape < 0.45:
+        return f"{_last_name(fake)} {fake.company_suffix()}"
+    if shape < 0.7:
+        return f"{_last_name(fake)} & {_last_name(fake)} {fake.company_suffix()}"
+    return f"{_last_name(fake)} {rng.choice(SECTORS)} {rng.choice(('GmbH', 'GmbH', 'AG', 'KG', 'GmbH & Co. KG'))}"
+
+
+def _domain_for(name: str, taken: set[str]) -> str:
+    words = [w for w in _ascii_slug(name).split("-") if w and w not in LEGAL_FORMS]
+    return _unique("-".join(words[:2]) or "kunde", taken, "{base}-{n}") + ".example"
+
+
+def _coordinate(rng: random.Random, centre: float, spread: float, bounds: tuple[float, float]) -> Decimal:
+    value = rng.gauss(centre, spread)
+    value = min(max(value, bounds[0] + 0.002), bounds[1] - 0.002)
+    return Decimal(f"{value:.6f}")
+
+
+def _add_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def plan_accounts(seed: int, *, accounts: int = DEFAULT_ACCOUNTS, today: date) -> list[AccountPlan]:
+    """The customer accounts with their contacts, sites and assets. Only dates depend on `today`."""
+    if accounts < 1:
+        raise ValueError("the demo needs at least one customer account")
+    names_fake, names_rng = _faker(seed, "accounts"), _rng(seed, "accounts")
+    people_fake, people_rng = _faker(seed, "contacts"), _rng(seed, "contacts")
+    site_rng, asset_rng = _rng(seed, "sites"), _rng(seed, "assets")
+    tiers = _tiers(_rng(seed, "tiers"), accounts)
+
+    names: set[str] = set()
+    domains: set[str] = set()
+    serials: set[tuple[str, str]] = set()
+    contract_no = 0
+    plans: list[AccountPlan] = []
+    for index in range(accounts):
+        name = _company_name(names_fake, names_rng)
+        while name in names:
+            name = _company_name(names_fake, names_rng)
+        names.add(name)
+        domain = _domain_for(name, domains)
+        tier = tiers[index]
+        years_back = names_rng.randint(0, 5)
+        note = names_rng.choice(ACCOUNT_NOTES) if names_rng.random() < 0.12 else ""
+        contract_ref = ""
+        if tier != "standard":
+            contract_no += 1
+            contract_ref = f"SC-{today.year - years_back}-{contract_no:04d}"
+        plan = AccountPlan(name=name, tier=tier, contract_ref=contract_ref, email_domain=domain, notes=note)
+
+        # Contacts: 1-3, the first is primary. The first account's two customer logins come first.
+        taken_locals: set[str] = set()
+        n_contacts = people_rng.choices((1, 2, 3), weights=(40, 40, 20))[0]
+        if index == 0:
+            for role, title in (("customer_admin", "Head of Facilities"), ("requester", "Office Manager")):
+                p = _person(people_fake, people_rng, domain, taken_locals, mobile=False)
+                p.login_role, p.job_title = role, title
+                plan.contacts.append(p)
+            n_contacts = max(0, n_contacts - 2)
+        for _ in range(n_contacts):
+            p = _person(people_fake, people_rng, domain, taken_locals, mobile=people_rng.random() < 0.3)
+            p.job_title = people_rng.choice(CONTACT_TITLES)
+            plan.contacts.append(p)
+
+        # Sites: 1-4 (about 2 on average) around district centres; the first is the head office.
+        home = site_rng.choice(DISTRICTS)
+        n_sites = site_rng.choices((1, 2, 3, 4), weights=(40, 30, 20, 10))[0]
+        site_names: set[str] = set()
+        for s in range(n_sites):
+            district = home if s == 0 else site_rng.choice(DISTRICTS)
+            kind = "Zentrale" if s == 0 else site_rng.choice(SITE_KINDS)
+            site_name = _unique(f"{kind} {district.name}", site_names, "{base} {n}")
+            number = f"{site_rng.randint(1, 180)}{site_rng.choice(('', '', '', '', 'a', 'b'))}"
+            site = SitePlan(
+                name=site_name,
+                address=f"{site_rng.choice(district.streets)} {number}",
+                postcode=site_rng.choice(district.postcodes),
+                city=f"Berlin-{district.name}",
+                latitude=_coordinate(site_rng, district.lat, 0.012, LAT_RANGE),
+                longitude=_coordinate(site_rng, district.lon, 0.018, LON_RANGE),
+                access_notes=site_rng.choice(ACCESS_NOTES) if site_rng.random() < 0.25 else "",
+            )
+            plan.sites.append(site)
+
+            # Assets: 0-4 per site (about 2 on average).
+            n_assets = asset_rng.choices((0, 1, 2, 3, 4), weights=(12, 28, 30, 18, 12))[0]
+            for _ in range(n_assets):
+                _, kind_name, models, prefix = asset_rng.choices(
+                    ASSET_CATALOG, weights=[c[0] for c in ASSET_CATALOG]
+                )[0]
+                manufacturer, model = asset_rng.choice(models)
+                serial = f"{prefix}{asset_rng.randint(10, 99)}-{asset_rng.randint(0, 9999999):07d}"
+                while (manufacturer, serial) in serials:
+                    serial = f"{prefix}{asset_rng.randint(10, 99)}-{asset_rng.randint(0, 9999999):07d}"
+                serials.add((manufacturer, serial))
+                age_days = asset_rng.randint(30, 12 * 365)
+                warranty_years = asset_rng.randint(2, 5)
+                status = asset_rng.choices(
+                    [s for s, _ in ASSET_STATUSES], weights=[w for _, w in ASSET_STATUSES]
+                )[0]
+                note = asset_rng.choice(ASSET_NOTES) if asset_rng.random() < 0.08 else ""
+                install = today - timedelta(days=age_days)
+                site.assets.append(
+                    {
+                        "model": f"{kind_name} {model}",
+                        "manufacturer": manufacturer,
+                        "serial_number": serial,
+                        "install_date": install,
+                        "warranty_end": _add_years(install, warranty_years),
+                        "status": status,
+                        "notes": note,
+                    }
+                )
+        plans.append(plan)
+    return plans
+
+
+def demo_logins(seed: int) -> list[dict]:
+    """[{role, email, password}] of the demo logins for this seed, in LOGIN_ROLES order."""
+    staff = plan_staff(seed)
+    first_account = plan_accounts(seed, accounts=1, today=date(2000, 1, 1))[0]
+    by_role = {p.login_role: p for p in _staff_people(staff) if p.login_role}
+    by_role |= {p.login_role: p for p in first_account.contacts if p.login_role}
+    return [
+        {"role": role, "email": by_role[role].email, "password": password_for(role, seed)}
+        for role in LOGIN_ROLES
+    ]
+
+
+def _staff_people(staff: dict) -> list[PersonPlan]:
+    return [staff["admin"], staff["manager"], staff["dispatcher"], *staff["agents"], *staff["technicians"]]
+
+
+def holiday_dates(years: Sequence[int]) -> list[str]:
+    """Berlin's public holidays in those years, as ISO dates."""
+    import holidays
+
+    return sorted(d.isoformat() for d in holidays.country_holidays("DE", subdiv="BE", years=list(years)))
+
+
+# --- Writing -------------------------------------------------------------------------------------
+
+
+def load_demo(
+    *,
+    seed: int,
+    today: date | None = None,
+    progress: Progress = None,
+    accounts: int = DEFAULT_ACCOUNTS,
+    agents: int = DEFAULT_AGENTS,
+    technicians: int = DEFAULT_TECHNICIANS,
+) -> DemoResult:
+    """Create the demo organisation for `seed` in one transaction, through the services."""
+    from steward.accounts import services as accounts_services
+    from steward.core import services as core_services
+    from steward.customers import services as customer_services
+    from steward.demo.models import DemoLoad
+
+    started = time.monotonic()
+    today = today or timezone.localdate()
+    say = progress or (lambda message: None)
+    staff = plan_staff(seed, agents=agents, technicians=technicians)
+    plans = plan_accounts(seed, accounts=accounts, today=today)
+    counts = dict.fromkeys(("calendars", "users", "teams", "accounts", "contacts", "sites", "assets"), 0)
+    logins: dict[str, dict] = {}
+
+    def user(p: PersonPlan, *, actor, **extra):
+        password = password_for(p.login_role, seed) if p.login_role else None
+        u = accounts_services.user_create(
+            actor=actor,
+            email=p.email,
+            full_name=p.full_name,
+            phone=p.phone,
+            password=password,
+            actor_label="demo",
+            check_password=False,
+            send_welcome_mail=False,
+            **extra,
+        )
+        counts["users"] += 1
+        if p.login_role:
+            logins[p.login_role] = {"role": p.login_role, "email": u.email, "password": password}
+        return u
+
+    with transaction.atomic():
+        admin = user(staff["admin"], actor=None, roles=staff["admin"].roles)
+
+        years = (today.year, today.year + 1)
+        holidays_ = holiday_dates(years)
+        calendars = {}
+        for key, name, description, spec in (
+            ("office", "Berlin office hours",
+             f"Mon-Fri 08:00-12:00 and 13:00-17:00, Berlin public holidays {years[0]}-{years[1]}.",
+             {"timezone": TIMEZONE, "hours": OFFICE_HOURS, "holidays": holidays_}),
+            ("extended", "Berlin extended hours",
+             f"Mon-Fri 07:00-19:00, Sat 08:00-14:00, Berlin public holidays {years[0]}-{years[1]}.",
+             {"timezone": TIMEZONE, "hours": EXTENDED_HOURS, "holidays": holidays_}),
+            ("always", "24/7", "Around the clock, no holidays.",
+             {"timezone": TIMEZONE, "always": True, "hours": {}}),
+        ):  # fmt: skip
+            calendars[key] = core_services.calendar_create(
+                actor=admin, name=name, description=description, spec=spec
+            )
+            counts["calendars"] += 1
+        say(f"calendars: {counts['calendars']} (Berlin holidays {years[0]}-{years[1]})")
+
+        users_by_email = {admin.email: admin}
+        for p in _staff_people(staff)[1:]:
+            users_by_email[p.email] = user(p, actor=admin, roles=p.roles)
+        for (name, description, mailbox, calendar_key), members, lead in plan_teams(staff):
+            accounts_services.team_create(
+                actor=admin,
+                name=name,
+                description=description,
+                email=f"{mailbox}@{DEMO_DOMAIN}",
+                calendar=calendars[calendar_key],
+                members=[users_by_email[m.email] for m in members],
+                leads=[users_by_email[lead.email]],
+            )
+            counts["teams"] += 1
+        say(f"staff: {counts['users']} users in {counts['teams']} teams")
+
+        for index, plan in enumerate(plans):
+            account = customer_services.account_create(
+                actor=admin,
+                actor_label="demo",
+                name=plan.name,
+                tier=plan.tier,
+                contract_ref=plan.contract_ref,
+                email_domain=plan.email_domain,
+                notes=plan.notes,
+            )
+            counts["accounts"] += 1
+            for i, p in enumerate(plan.contacts):
+                contact = customer_services.contact_create(
+                    actor=admin,
+                    account=account,
+                    full_name=p.full_name,
+                    email=p.email,
+                    phone=p.phone,
+                    job_title=p.job_title,
+                    is_primary=i == 0,
+                )
+                counts["contacts"] += 1
+                if p.login_role:
+                    login_user = user(p, actor=admin, customer_account=account, customer_role=p.login_role)
+                    customer_services.contact_link_user(actor=admin, contact=contact, user=login_user)
+            for s in plan.sites:
+                site = customer_services.site_create(
+                    actor=admin,
+                    account=account,
+                    actor_label="demo",
+                    name=s.name,
+                    address=s.address,
+                    postcode=s.postcode,
+                    city=s.city,
+                    country="DE",
+                    latitude=s.latitude,
+                    longitude=s.longitude,
+                    timezone=TIMEZONE,
+                    access_notes=s.access_notes,
+                )
+                counts["sites"] += 1
+                for a in s.assets:
+                    customer_services.asset_create(
+                        actor=admin, account=account, actor_label="demo", site=site, **a
+                    )
+                    counts["assets"] += 1
+            if (index + 1) % 50 == 0 or index + 1 == len(plans):
+                say(
+                    f"customers: {index + 1}/{len(plans)} accounts, {counts['sites']} sites, "
+                    f"{counts['assets']} assets"
+                )
+
+        ordered = [logins[r] for r in LOGIN_ROLES]
+        DemoLoad.objects.create(seed=seed, logins=ordered)
+
+    return DemoResult(seed=seed, logins=ordered, counts=counts, seconds=time.monotonic() - started)
