@@ -97,6 +97,9 @@ else:
             "timeout": env_int("STEWARD_SQLITE_BUSY_TIMEOUT", 20, minimum=1),
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
         },
+        # Tests use a file, not an in-memory database: threads (the worker's heartbeat beside its
+        # task loop, the live server for browser tests) then lock and wait exactly as in production.
+        "TEST": {"NAME": str(DATA_DIR / ".test-db.sqlite3")},
     }
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -11,6 +11,20 @@ from steward.accounts.services import token_create
 from steward.testing import factories as f
 
 
+@pytest.fixture(autouse=True)
+def _keep_test_connection():
+    """Schemathesis calls the WSGI app directly, which would close the test's database connection
+    at the end of each request; Django's own test client suspends that the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def admin_token(db) -> str:
     admin = f.staff_user("admin", email="fuzz.admin@steward.test")
