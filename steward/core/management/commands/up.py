@@ -49,7 +49,12 @@ class Command(BaseCommand):
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
 
-        signal.signal(signal.SIGTERM, stop)
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt
+
+        # Installed explicitly: a shell that starts us in the background leaves SIGINT ignored.
+        signal.signal(signal.SIGINT, interrupt)
+        signal.signal(signal.SIGTERM, interrupt)
         try:
             if _wait_for_port(host, port, web):
                 self._banner(host, port, DemoLoad.objects.first())
