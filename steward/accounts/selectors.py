@@ -8,6 +8,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from steward.accounts.models import ApiToken, Team, User, UserRole
 from steward.core import access
+from steward.core.errors import NotFound
 
 
 def team_list(user: Any, *, q: str = "") -> QuerySet[Team]:
@@ -20,8 +21,6 @@ def team_list(user: Any, *, q: str = "") -> QuerySet[Team]:
 
 def team_get(user: Any, pk: Any) -> Team:
     if not access.is_staff(user):
-        from steward.core.errors import NotFound
-
         raise NotFound("team not found")
     return access.get_or_404(
         Team.objects.select_related("calendar").prefetch_related("memberships__user"), pk=pk
@@ -46,8 +45,6 @@ def user_list(user: Any, *, q: str = "", role: str = "", kind: str = "") -> Quer
 
 def user_get(user: Any, pk: Any) -> User:
     if not (access.is_staff(user) and user.has_role(*access.USER_ADMINS)):
-        from steward.core.errors import NotFound
-
         raise NotFound("user not found")
     return access.get_or_404(User.objects.select_related("customer_account"), pk=pk)
 
