@@ -13,6 +13,7 @@ from steward.core import selectors, services
 from steward.core.api_kit import ERRORS, Id, Page, PageParams, paginate
 
 router = Router(tags=["core"])
+MAX_SPAN_DAYS = 3660
 
 
 class CalendarOut(Schema):
@@ -85,5 +86,8 @@ def business_time(request: HttpRequest, calendar_id: Id, start: dt.datetime, end
     for name, value in (("start", start), ("end", end)):
         if value.tzinfo is None:
             raise ValidationFailed.for_field(name, "needs a UTC offset or Z")
+    # The arithmetic walks week by week; a bounded span keeps one request from costing seconds.
+    if abs(end - start) > dt.timedelta(days=MAX_SPAN_DAYS):
+        raise ValidationFailed.for_field("end", f"must be within {MAX_SPAN_DAYS} days of start")
     seconds = business_time_between(start, end, calendar.business_calendar()).total_seconds()
     return {"start": start, "end": end, "business_seconds": seconds}

@@ -98,3 +98,8 @@ def test_business_time_endpoint_counts_only_working_hours(world, client_for):
         {"start": "2026-11-27T16:00:00", "end": "2026-11-30T09:00:00"},
     )
     assert naive.status_code == 422 and "start" in naive.json()["error"]["fields"]
+    huge = client.get(
+        f"/api/v1/calendars/{cal.pk}/business-time",
+        {"start": "0001-01-01T00:00:00Z", "end": "9999-01-01T00:00:00Z"},
+    )
+    assert huge.status_code == 422 and "end" in huge.json()["error"]["fields"]

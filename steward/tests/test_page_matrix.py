@@ -1,0 +1,110 @@
+"""Role matrix for pages: every page (GET) for every kind of caller. Anonymous callers are sent
+to sign in; another account's object is a 404; staff-only pages refuse customers. The last test
+checks that every named page URL is in the table."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import get_resolver
+
+from steward.testing import factories as f
+
+ACTORS = [
+    "customer_a_requester",
+    "customer_a_admin",
+    "customer_b_admin",
+    "admin",
+    "manager",
+    "dispatcher",
+    "agent",
+    "technician",
+]
+STAFF = ["admin", "manager", "dispatcher", "agent", "technician"]
+EDITORS = ["admin", "manager", "dispatcher", "agent"]
+A_USERS = ["customer_a_requester", "customer_a_admin"]
+
+
+def expect(ok: list[str], *, hidden: list[str] = (), forbidden_default: int = 403) -> dict[str, int]:
+    """200 for `ok`, 404 for `hidden`, `forbidden_default` for everybody else."""
+    return {a: 200 if a in ok else 404 if a in hidden else forbidden_default for a in ACTORS}
+
+
+PAGES: list[tuple[str, str, dict[str, int]]] = [
+    ("core:home", "/", expect(ACTORS)),
+    ("core:calendar_list", "/calendars/", expect(STAFF)),
+    ("core:calendar_create", "/calendars/new/", expect(["admin", "manager"])),
+    ("core:calendar_detail", "/calendars/{calendar}/", expect(STAFF, hidden=A_USERS + ["customer_b_admin"])),
+    (
+        "core:calendar_edit",
+        "/calendars/{calendar}/edit/",
+        expect(["admin", "manager"], hidden=A_USERS + ["customer_b_admin"]),
+    ),
+    ("accounts:profile", "/profile/", expect(ACTORS)),
+    ("accounts:team_list", "/teams/", expect(STAFF)),
+    ("accounts:team_create", "/teams/new/", expect(["admin"])),
+    ("accounts:team_detail", "/teams/{team}/", expect(STAFF, hidden=A_USERS + ["customer_b_admin"])),
+    ("accounts:team_edit", "/teams/{team}/edit/", expect(["admin"], hidden=A_USERS + ["customer_b_admin"])),
+    ("accounts:user_list", "/users/", expect(["admin"])),
+    ("accounts:user_create", "/users/new/", expect(["admin"])),
+    ("accounts:user_edit", "/users/{agent}/", expect(["admin"], hidden=[a for a in ACTORS if a != "admin"])),
+    ("customers:account_list", "/accounts/", expect(ACTORS)),
+    ("customers:account_create", "/accounts/new/", expect(EDITORS)),
+    ("customers:import", "/accounts/import/", expect(EDITORS)),
+    (
+        "customers:account_detail",
+        "/accounts/{account_b}/",
+        expect([*STAFF, "customer_b_admin"], hidden=A_USERS),
+    ),
+    ("customers:account_edit", "/accounts/{account_b}/edit/", expect(EDITORS, hidden=A_USERS)),
+    ("customers:contact_create", "/accounts/{account_b}/contacts/new/", expect(EDITORS, hidden=A_USERS)),
+    (
+        "customers:contact_edit",
+        "/accounts/{account_b}/contacts/{contact_b}/edit/",
+        expect(EDITORS, hidden=A_USERS),
+    ),
+    ("customers:site_create", "/accounts/{account_b}/sites/new/", expect(EDITORS, hidden=A_USERS)),
+    ("customers:asset_create", "/accounts/{account_b}/assets/new/", expect(EDITORS, hidden=A_USERS)),
+    ("customers:site_list", "/sites/", expect(ACTORS)),
+    ("customers:site_detail", "/sites/{site_b}/", expect([*STAFF, "customer_b_admin"], hidden=A_USERS)),
+    ("customers:site_edit", "/sites/{site_b}/edit/", expect(EDITORS, hidden=A_USERS)),
+    ("customers:asset_list", "/assets/", expect(ACTORS)),
+    ("customers:asset_detail", "/assets/{asset_b}/", expect([*STAFF, "customer_b_admin"], hidden=A_USERS)),
+    ("customers:asset_edit", "/assets/{asset_b}/edit/", expect(EDITORS, hidden=A_USERS)),
+]
+PAGES_WITHOUT_LOGIN = {"accounts:login", "accounts:logout", "accounts:token_revoke", "core:healthz"}
+
+
+@pytest.fixture
+def page_objects(world):
+    return {
+        "calendar": f.CalendarFactory().pk,
+        "team": f.TeamFactory().pk,
+        "agent": world.users["agent"].pk,
+        "account_b": world.account_b.pk,
+        "contact_b": world.contact_b.pk,
+        "site_b": world.site_b.pk,
+        "asset_b": world.asset_b.pk,
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "path", "expected"), PAGES, ids=[p[0] for p in PAGES])
+def test_page_matrix(name, path, expected, world, page_objects, client_for):
+    url = path.format(**page_objects)
+    assert client_for(None).get(url).status_code == 302, "anonymous callers are sent to sign in"
+    for actor in ACTORS:
+        status = client_for(world.users[actor]).get(url).status_code
+        assert status == expected[actor], (actor, url, status)
+
+
+def test_every_page_is_in_the_matrix():
+    named = set()
+    for namespace, (_prefix, resolver) in get_resolver().namespace_dict.items():
+        if namespace == "api":
+            continue
+        for name in resolver.reverse_dict:
+            if isinstance(name, str):
+                named.add(f"{namespace}:{name}")
+    assert len(named) > 20, named
+    missing = named - {p[0] for p in PAGES} - PAGES_WITHOUT_LOGIN
+    assert not missing, f"pages missing from the page role matrix: {sorted(missing)}"
