@@ -68,12 +68,14 @@ def api_not_found(request: HttpRequest) -> JsonResponse:
 
 def _register_routers() -> None:
     from steward.accounts.api import router as accounts_router
+    from steward.catalog.api import router as catalog_router
     from steward.core.api import router as core_router
     from steward.customers.api import router as customers_router
 
     api.add_router("/", core_router)
     api.add_router("/", accounts_router)
     api.add_router("/customers", customers_router)
+    api.add_router("/catalog", catalog_router)
 
 
 _register_routers()

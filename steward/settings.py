@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "steward.core",
     "steward.accounts",
     "steward.customers",
+    "steward.catalog",
+    "steward.desk",
     "steward.demo",
 ]
 

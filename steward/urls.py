@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("steward.core.urls")),
     path("", include("steward.accounts.urls")),
     path("", include("steward.customers.urls")),
+    path("", include("steward.catalog.urls")),
 ]

@@ -17,6 +17,7 @@ def navigation(request: HttpRequest) -> dict:
             ("Accounts", reverse("customers:account_list")),
             ("Sites", reverse("customers:site_list")),
             ("Assets", reverse("customers:asset_list")),
+            ("Catalog", reverse("catalog:service_list")),
             ("Teams", reverse("accounts:team_list")),
             ("Calendars", reverse("core:calendar_list")),
         ]
@@ -28,5 +29,6 @@ def navigation(request: HttpRequest) -> dict:
             ("My account", reverse("customers:account_detail", args=[user.customer_account_id])),
             ("Sites", reverse("customers:site_list")),
             ("Assets", reverse("customers:asset_list")),
+            ("Services", reverse("catalog:service_list")),
         ]
     return {"nav_items": items, "current_path": request.path}

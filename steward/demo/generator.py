@@ -9,6 +9,9 @@ transaction:
   five teams (some people in two teams, one lead per team);
 * customer accounts with contacts, sites spread over Berlin's districts and their installed
   assets;
+* the service catalog (about 18 services in five categories), SLA policies by tier (Gold 24/7,
+  Silver and Bronze on office hours, a Standard fallback, a contract-only data centre policy) with
+  escalation levels, and a contract for each gold and silver account valid for a year around today;
 * one login per role (staff roles plus a customer admin and a requester at the first, gold,
   account), remembered in a `DemoLoad` row so `steward up` can print them again.
 
@@ -197,6 +200,73 @@ OFFICE_HOURS = {d: [["08:00", "12:00"], ["13:00", "17:00"]] for d in ("mon", "tu
 EXTENDED_HOURS = {d: [["07:00", "19:00"]] for d in ("mon", "tue", "wed", "thu", "fri")} | {
     "sat": [["08:00", "14:00"]]
 }
+
+# The service catalog: (code, name, category, default priority, field visit, required skills,
+# standard minutes, portal visible, description).
+SERVICE_CATALOG: tuple[tuple[str, str, str, str, bool, tuple[str, ...], int, bool, str], ...] = (
+    ("hvac-repair", "HVAC breakdown repair", "HVAC & heating", "P2", True, ("hvac", "refrigeration"), 180, True,
+     "Air conditioning, ventilation or refrigeration not working or not holding temperature."),
+    ("heating-repair", "Heating and boiler repair", "HVAC & heating", "P2", True, ("heating", "gas"), 150, True,
+     "No heat or no hot water; boiler fault codes, pressure loss, burner lockout."),
+    ("heat-pump-diagnosis", "Heat pump fault diagnosis", "HVAC & heating", "P3", True,
+     ("heat-pump", "refrigeration"), 120, True, "Heat pump in fault or running inefficiently."),
+    ("refrigerant-leak-check", "Refrigerant leak check", "HVAC & heating", "P3", True,
+     ("refrigeration", "f-gas"), 90, True, "Leak test under the F-gas regulation, with the logbook entry."),
+    ("electrical-fault", "Electrical fault repair", "Electrical & building systems", "P2", True, ("electrical",),
+     120, True, "Tripping breakers, dead circuits, faulty lighting or sockets."),
+    ("ups-service", "UPS fault and battery replacement", "Electrical & building systems", "P2", True,
+     ("electrical", "ups"), 120, True, "UPS alarms, failed self-test, battery end of life."),
+    ("fire-alarm-fault", "Fire alarm panel fault", "Electrical & building systems", "P1", True,
+     ("fire-safety", "electrical"), 120, True, "Panel in fault or false alarms; the building's safety depends on it."),
+    ("elevator-breakdown", "Elevator breakdown", "Electrical & building systems", "P1", True, ("elevator",), 90,
+     True, "Elevator out of service or passengers trapped (call the emergency line as well)."),
+    ("it-incident", "IT incident (remote support)", "IT support", "P3", False, (), 30, True,
+     "Something stopped working: login, email, application, workstation. Solved remotely where possible."),
+    ("server-outage", "Server or network outage", "IT support", "P1", True, ("it-server", "networking"), 240, True,
+     "A server, switch or site link is down and several people cannot work."),
+    ("it-request", "IT service request", "IT support", "P4", False, (), 45, True,
+     "New user, access rights, software installation, equipment order."),
+    ("printer-repair", "Printer repair", "IT support", "P3", True, ("printers",), 60, True,
+     "Paper jams, print quality, scanner or finisher faults."),
+    ("pm-hvac", "HVAC preventive maintenance", "Preventive maintenance", "P4", True, ("hvac",), 240, True,
+     "Scheduled filter change, coil cleaning and function check."),
+    ("pm-electrical", "Electrical safety inspection (DGUV V3)", "Preventive maintenance", "P4", True,
+     ("electrical",), 300, True, "Periodic inspection of fixed installations and portable equipment."),
+    ("pm-fire-alarm", "Fire alarm annual inspection", "Preventive maintenance", "P4", True, ("fire-safety",), 180,
+     True, "Annual inspection and detector test to DIN 14675."),
+    ("complaint", "Complaint", "Customer care", "P3", False, (), 30, True,
+     "Tell us what went wrong; a named person follows it up."),
+    ("question", "General question", "Customer care", "P4", False, (), 15, True,
+     "Questions about your contract, invoices or our services."),
+    ("quality-audit", "Internal quality audit", "Customer care", "P4", True, ("quality",), 120, False,
+     "Our own follow-up visit after a repair; not requested by customers."),
+)  # fmt: skip
+
+# SLA targets per priority in business minutes: (first response, next response, resolution, on site).
+SLA_TARGETS = {
+    "gold": {"P1": (15, 30, 240, 240), "P2": (30, 60, 480, 480), "P3": (60, 120, 1440, 1440),
+             "P4": (240, 480, 4320, None)},
+    "silver": {"P1": (30, 60, 480, 480), "P2": (60, 120, 960, 960), "P3": (240, 240, 2400, 2400),
+               "P4": (480, 480, 4800, None)},
+    "bronze": {"P1": (60, 120, 960, 960), "P2": (120, 240, 1440, 1440), "P3": (480, 480, 4800, None),
+               "P4": (960, 960, 9600, None)},
+    "standard": {"P1": (120, 240, 1440, 1440), "P2": (240, 480, 2880, None), "P3": (480, 960, 4800, None),
+                 "P4": (960, 1920, 9600, None)},
+    "datacentre": {"P1": (10, 20, 120, 120), "P2": (15, 30, 240, 240)},
+}  # fmt: skip
+
+# (key, name, order, calendar key, tiers, via contract, services by code, description)
+SLA_POLICIES = (
+    ("datacentre", "Data centre 24/7", 5, "always", (), True, ("server-outage", "ups-service"),
+     "Server rooms under a data centre contract: outages of servers, networks and UPS around the clock."),
+    ("gold", "Gold 24/7", 10, "always", ("gold",), False, (), "Gold accounts: around the clock, strictest targets."),
+    ("silver", "Silver business hours", 20, "office", ("silver",), False, (),
+     "Silver accounts: Berlin office hours."),
+    ("bronze", "Bronze business hours", 30, "office", ("bronze",), False, (),
+     "Bronze accounts: Berlin office hours, relaxed targets."),
+    ("standard", "Standard", 1000, "office", (), False, (), "Everyone else: the fallback."),
+)  # fmt: skip
+DATACENTRE_CONTRACTS = 3  # the first gold accounts also hold a data centre contract
 
 
 # --- The plan (pure) -----------------------------------------------------------------------------
@@ -499,6 +569,98 @@ def _staff_people(staff: dict) -> list[PersonPlan]:
     return [staff["admin"], staff["manager"], staff["dispatcher"], *staff["agents"], *staff["technicians"]]
 
 
+def plan_contracts(seed: int, plans: Sequence[AccountPlan], *, today: date) -> list[dict]:
+    """The service contracts: one per gold and silver account naming its tier's policy, valid for a
+    year that includes `today` (renewal dates spread over the year); the first gold accounts also
+    hold a data centre contract. [{account (index), policy (key), reference, valid_from, valid_to,
+    services (codes; empty = all)}]."""
+    rng = _rng(seed, "contracts")
+    contracts: list[dict] = []
+    datacentre = 0
+    for index, plan in enumerate(plans):
+        if plan.tier not in ("gold", "silver"):
+            continue
+        valid_from = today - timedelta(days=rng.randint(0, 330))
+        valid_to = _add_years(valid_from, 1) - timedelta(days=1)
+        reference = plan.contract_ref or f"SC-{valid_from.year}-X{index:04d}"
+        contracts.append({"account": index, "policy": plan.tier, "reference": reference,
+                          "valid_from": valid_from, "valid_to": valid_to, "services": ()})  # fmt: skip
+        if plan.tier == "gold" and datacentre < DATACENTRE_CONTRACTS:
+            datacentre += 1
+            contracts.append({"account": index, "policy": "datacentre", "reference": f"{reference}-DC",
+                              "valid_from": valid_from, "valid_to": valid_to,
+                              "services": ("server-outage", "ups-service")})  # fmt: skip
+    return contracts
+
+
+def _escalations(key: str, teams: dict, leads: dict, people: dict) -> list[dict]:
+    """Escalation levels per policy: warn the desk lead before a resolution deadline, act after it."""
+    desk, keyaccounts = teams["Service Desk"].pk, teams["Key Accounts"].pk
+    desk_lead = leads["Service Desk"].pk
+    before = {
+        "target": "resolution",
+        "offset_minutes": -30,
+        "actions": [{"type": "notify_users", "user_ids": [desk_lead]}],
+    }
+    if key in ("gold", "datacentre"):
+        return [
+            {"target": "first_response", "offset_minutes": -5, "actions": [{"type": "notify_team", "team_id": desk}]},
+            before,
+            {"target": "resolution", "offset_minutes": 0, "actions": [
+                {"type": "reassign_team", "team_id": keyaccounts},
+                {"type": "notify_users", "user_ids": [people["manager"].pk]}]},
+            {"target": "onsite", "offset_minutes": -15,
+             "actions": [{"type": "notify_users", "user_ids": [people["dispatcher"].pk]}]},
+        ]  # fmt: skip
+    if key == "silver":
+        return [before, {"target": "resolution", "offset_minutes": 0,
+                         "actions": [{"type": "raise_priority"}, {"type": "notify_team", "team_id": desk}]}]  # fmt: skip
+    if key == "bronze":
+        return [
+            before,
+            {"target": "resolution", "offset_minutes": 60, "actions": [{"type": "raise_priority"}]},
+        ]
+    return [
+        {"target": "resolution", "offset_minutes": 0, "actions": [{"type": "notify_team", "team_id": desk}]}
+    ]
+
+
+def _load_catalog(*, admin, calendars: dict, teams: dict, leads: dict, people: dict, accounts: list,
+                  contracts: list[dict], counts: dict) -> None:  # fmt: skip
+    """The service catalog, the SLA policies and the contracts, through the catalog's services."""
+    from steward.catalog import services as catalog_services
+
+    by_code = {}
+    for code, name, category, priority, visit, skills, minutes, visible, description in SERVICE_CATALOG:
+        by_code[code] = catalog_services.service_create(
+            actor=admin, actor_label="demo", code=code, name=name, category=category, default_priority=priority,
+            needs_field_visit=visit, required_skills=list(skills), standard_duration_minutes=minutes,
+            portal_visible=visible, description=description,
+        )  # fmt: skip
+        counts["services"] += 1
+    policies = {}
+    for key, name, order, calendar_key, tiers, via_contract, codes, description in SLA_POLICIES:
+        targets = [
+            {"priority": p, "first_response_minutes": fr, "next_response_minutes": nr, "resolution_minutes": res,
+             "onsite_minutes": onsite}
+            for p, (fr, nr, res, onsite) in SLA_TARGETS[key].items()
+        ]  # fmt: skip
+        policies[key] = catalog_services.sla_policy_create(
+            actor=admin, actor_label="demo", name=name, order=order, description=description,
+            calendar=calendars[calendar_key], pause_statuses=["pending", "on_hold"], warning_percent=80,
+            tiers=list(tiers), via_contract=via_contract, services=[by_code[c] for c in codes],
+            targets=targets, escalations=_escalations(key, teams, leads, people),
+        )  # fmt: skip
+        counts["sla_policies"] += 1
+    for c in contracts:
+        catalog_services.contract_create(
+            actor=admin, actor_label="demo", account=accounts[c["account"]], policy=policies[c["policy"]],
+            services=[by_code[code] for code in c["services"]], reference=c["reference"],
+            valid_from=c["valid_from"], valid_to=c["valid_to"],
+        )  # fmt: skip
+        counts["contracts"] += 1
+
+
 def holiday_dates(years: Sequence[int]) -> list[str]:
     """Berlin's public holidays in those years, as ISO dates."""
     import holidays
@@ -529,7 +691,12 @@ def load_demo(
     say = progress or (lambda message: None)
     staff = plan_staff(seed, agents=agents, technicians=technicians)
     plans = plan_accounts(seed, accounts=accounts, today=today)
-    counts = dict.fromkeys(("calendars", "users", "teams", "accounts", "contacts", "sites", "assets"), 0)
+    counts = dict.fromkeys(
+        ("calendars", "users", "teams", "accounts", "contacts", "sites", "assets", "services", "sla_policies",
+         "contracts"),
+        0,
+    )  # fmt: skip
+    contracts = plan_contracts(seed, plans, today=today)
     logins: dict[str, dict] = {}
 
     def user(p: PersonPlan, *, actor, **extra):
@@ -575,8 +742,10 @@ def load_demo(
         users_by_email = {admin.email: admin}
         for p in _staff_people(staff)[1:]:
             users_by_email[p.email] = user(p, actor=admin, roles=p.roles)
+        teams, leads = {}, {}
         for (name, description, mailbox, calendar_key), members, lead in plan_teams(staff):
-            accounts_services.team_create(
+            leads[name] = users_by_email[lead.email]
+            teams[name] = accounts_services.team_create(
                 actor=admin,
                 name=name,
                 description=description,
@@ -588,6 +757,7 @@ def load_demo(
             counts["teams"] += 1
         say(f"staff: {counts['users']} users in {counts['teams']} teams")
 
+        made_accounts = []
         for index, plan in enumerate(plans):
             account = customer_services.account_create(
                 actor=admin,
@@ -599,6 +769,7 @@ def load_demo(
                 notes=plan.notes,
             )
             counts["accounts"] += 1
+            made_accounts.append(account)
             for i, p in enumerate(plan.contacts):
                 contact = customer_services.contact_create(
                     actor=admin,
@@ -639,6 +810,17 @@ def load_demo(
                     f"customers: {index + 1}/{len(plans)} accounts, {counts['sites']} sites, "
                     f"{counts['assets']} assets"
                 )
+
+        people = {
+            "manager": users_by_email[staff["manager"].email],
+            "dispatcher": users_by_email[staff["dispatcher"].email],
+        }
+        _load_catalog(
+            admin=admin, calendars=calendars, teams=teams, leads=leads, people=people, accounts=made_accounts,
+            contracts=contracts, counts=counts,
+        )  # fmt: skip
+        say(f"catalog: {counts['services']} services, {counts['sla_policies']} SLA policies, "
+            f"{counts['contracts']} contracts")  # fmt: skip
 
         ordered = [logins[r] for r in LOGIN_ROLES]
         DemoLoad.objects.create(seed=seed, logins=ordered)

@@ -104,3 +104,80 @@ class CalendarFactory(factory.django.DjangoModelFactory):
             "holidays": ["2026-12-25"],
         }
     )
+
+
+# --- catalog (models named by label, so this block needs no imports of its own) ----------------
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.Service"
+
+    name = factory.Sequence(lambda n: f"Service {n:03d}")
+    code = factory.Sequence(lambda n: f"service-{n:03d}")
+    category = "HVAC"
+    default_priority = "P3"
+    standard_duration_minutes = 90
+
+
+class SlaPolicyFactory(factory.django.DjangoModelFactory):
+    """A 24/7 policy with no conditions (a fallback) unless told otherwise; add targets with
+    SlaTargetFactory."""
+
+    class Meta:
+        model = "catalog.SlaPolicy"
+
+    name = factory.Sequence(lambda n: f"Policy {n:03d}")
+    order = factory.Sequence(lambda n: 1000 + n)
+    pause_statuses = factory.LazyFunction(lambda: ["pending", "on_hold"])
+    warning_percent = 80
+
+
+class SlaTargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.SlaTarget"
+
+    policy = factory.SubFactory(SlaPolicyFactory)
+    priority = "P2"
+    first_response_minutes = 60
+    next_response_minutes = 120
+    resolution_minutes = 480
+
+
+class EscalationLevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.EscalationLevel"
+
+    policy = factory.SubFactory(SlaPolicyFactory)
+    target = "resolution"
+    offset_minutes = -30
+    actions = factory.LazyFunction(lambda: [{"type": "raise_priority"}])
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.Contract"
+        skip_postgeneration_save = True
+
+    account = factory.SubFactory(AccountFactory)
+    policy = factory.SubFactory(SlaPolicyFactory)
+    reference = factory.Sequence(lambda n: f"CT-{n:05d}")
+    valid_from = dt.date(2026, 1, 1)
+    valid_to = dt.date(2026, 12, 31)
+
+    @factory.post_generation
+    def services(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.services.set(extracted)
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    """A bare desk ticket (no timeline, so no SLA clocks): for scoping tests. Tests of the ticket's
+    life and its SLA use `desk.services.ticket_create`, which writes the timeline and the clocks."""
+
+    class Meta:
+        model = "desk.Ticket"
+
+    account = factory.SubFactory(AccountFactory)
+    subject = factory.Sequence(lambda n: f"Ticket {n}")
+    priority = "P3"

@@ -8,20 +8,7 @@ import pytest
 from django.urls import get_resolver
 
 from steward.testing import factories as f
-
-ACTORS = [
-    "customer_a_requester",
-    "customer_a_admin",
-    "customer_b_admin",
-    "admin",
-    "manager",
-    "dispatcher",
-    "agent",
-    "technician",
-]
-STAFF = ["admin", "manager", "dispatcher", "agent", "technician"]
-EDITORS = ["admin", "manager", "dispatcher", "agent"]
-A_USERS = ["customer_a_requester", "customer_a_admin"]
+from steward.testing.roles import A_USERS, ACTORS, EDITORS, STAFF
 
 
 def expect(ok: list[str], *, hidden: list[str] = (), forbidden_default: int = 403) -> dict[str, int]:
@@ -70,6 +57,44 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
     ("customers:asset_list", "/assets/", expect(ACTORS)),
     ("customers:asset_detail", "/assets/{asset_b}/", expect([*STAFF, "customer_b_admin"], hidden=A_USERS)),
     ("customers:asset_edit", "/assets/{asset_b}/edit/", expect(EDITORS, hidden=A_USERS)),
+    # catalog: the service catalogue for all (customers: portal-visible services), SLA policies for
+    # staff, contracts for staff and the account's customer admin; edits for admins and managers
+    ("catalog:service_list", "/catalog/", expect(ACTORS)),
+    ("catalog:service_create", "/catalog/services/new/", expect(["admin", "manager"])),
+    (
+        "catalog:service_detail",
+        "/catalog/services/{hidden_service}/",
+        expect(STAFF, hidden=[*A_USERS, "customer_b_admin"]),
+    ),
+    (
+        "catalog:service_edit",
+        "/catalog/services/{hidden_service}/edit/",
+        expect(["admin", "manager"], hidden=[*A_USERS, "customer_b_admin"]),
+    ),
+    ("catalog:policy_list", "/catalog/sla-policies/", expect(STAFF)),
+    ("catalog:policy_create", "/catalog/sla-policies/new/", expect(["admin", "manager"])),
+    (
+        "catalog:policy_detail",
+        "/catalog/sla-policies/{policy}/",
+        expect(STAFF, hidden=[*A_USERS, "customer_b_admin"]),
+    ),
+    (
+        "catalog:policy_edit",
+        "/catalog/sla-policies/{policy}/edit/",
+        expect(["admin", "manager"], hidden=[*A_USERS, "customer_b_admin"]),
+    ),
+    ("catalog:contract_list", "/catalog/contracts/", expect(ACTORS)),
+    ("catalog:contract_create", "/catalog/contracts/new/", expect(["admin", "manager"])),
+    (
+        "catalog:contract_detail",
+        "/catalog/contracts/{contract_b}/",
+        expect([*STAFF, "customer_b_admin"], hidden=A_USERS),
+    ),
+    (
+        "catalog:contract_edit",
+        "/catalog/contracts/{contract_b}/edit/",
+        expect(["admin", "manager"], hidden=A_USERS),
+    ),
 ]
 PAGES_WITHOUT_LOGIN = {"accounts:login", "accounts:logout", "accounts:token_revoke", "core:healthz"}
 
@@ -84,6 +109,9 @@ def page_objects(world):
         "contact_b": world.contact_b.pk,
         "site_b": world.site_b.pk,
         "asset_b": world.asset_b.pk,
+        "hidden_service": f.ServiceFactory(portal_visible=False).pk,
+        "policy": f.SlaPolicyFactory().pk,
+        "contract_b": f.ContractFactory(account=world.account_b).pk,
     }
 
 

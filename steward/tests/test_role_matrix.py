@@ -16,21 +16,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 
 from steward.core.models import AuditEvent
+from steward.testing.roles import ACTORS as ROLE_ACTORS
+from steward.testing.roles import CUSTOMERS, EDITORS, STAFF
 
-ACTORS = [
-    "anonymous",
-    "customer_a_requester",
-    "customer_a_admin",
-    "customer_b_admin",
-    "admin",
-    "manager",
-    "dispatcher",
-    "agent",
-    "technician",
-]
-STAFF = ["admin", "manager", "dispatcher", "agent", "technician"]
-EDITORS = ["admin", "manager", "dispatcher", "agent"]
-CUSTOMERS = ["customer_a_requester", "customer_a_admin", "customer_b_admin"]
+ACTORS = ["anonymous", *ROLE_ACTORS]
 
 
 @dataclass
@@ -306,6 +295,110 @@ CASES = [
         denied=dict.fromkeys(ACTORS, 404),
         changes="foreign_token",
     ),
+    # catalog: services (customers see active portal-visible ones), SLA policies (staff only),
+    # contracts (a customer admin sees their account's), policy match (staff only)
+    Case("list services", "GET", "/api/v1/catalog/services", 200, STAFF + CUSTOMERS),
+    Case(
+        "create service",
+        "POST",
+        "/api/v1/catalog/services",
+        201,
+        ["admin", "manager"],
+        body={"name": "Roof inspection", "code": "roof-inspection", "category": "Building"},
+    ),
+    Case("get portal service", "GET", "/api/v1/catalog/services/{service}", 200, STAFF + CUSTOMERS),
+    Case(
+        "get hidden service",
+        "GET",
+        "/api/v1/catalog/services/{hidden_service}",
+        200,
+        STAFF,
+        denied=dict.fromkeys(CUSTOMERS, 404),
+    ),
+    Case(
+        "patch hidden service",
+        "PATCH",
+        "/api/v1/catalog/services/{hidden_service}",
+        200,
+        ["admin", "manager"],
+        body={"description": "changed"},
+        denied=dict.fromkeys(CUSTOMERS, 404),
+        changes="hidden_service",
+    ),
+    Case("list sla policies", "GET", "/api/v1/catalog/sla-policies", 200, STAFF),
+    Case(
+        "create sla policy",
+        "POST",
+        "/api/v1/catalog/sla-policies",
+        201,
+        ["admin", "manager"],
+        body={"name": "Night", "order": 77, "targets": [{"priority": "P1", "resolution_minutes": 60}]},
+    ),
+    Case(
+        "get sla policy",
+        "GET",
+        "/api/v1/catalog/sla-policies/{policy}",
+        200,
+        STAFF,
+        denied=dict.fromkeys(CUSTOMERS, 404),
+    ),
+    Case(
+        "patch sla policy",
+        "PATCH",
+        "/api/v1/catalog/sla-policies/{policy}",
+        200,
+        ["admin", "manager"],
+        body={"warning_percent": 50, "targets": [{"priority": "P2", "resolution_minutes": 480}]},
+        denied=dict.fromkeys(CUSTOMERS, 404),
+        changes="policy",
+    ),
+    Case(
+        "policy match",
+        "GET",
+        "/api/v1/catalog/policy-match?account_id={account_b}&service_id={service}&ticket_type=incident&priority=P1",
+        200,
+        STAFF,
+    ),
+    Case("list contracts", "GET", "/api/v1/catalog/contracts", 200, STAFF + CUSTOMERS),
+    Case(
+        "create contract",
+        "POST",
+        "/api/v1/catalog/contracts",
+        201,
+        ["admin", "manager"],
+        body={
+            "account_id": "{account_b}",
+            "policy_id": "{policy}",
+            "reference": "SC-NEW",
+            "valid_from": "2026-01-01",
+        },
+    ),
+    Case(
+        "get own contract",
+        "GET",
+        "/api/v1/catalog/contracts/{contract_a}",
+        200,
+        [*STAFF, "customer_a_admin"],
+        denied={"customer_a_requester": 404, "customer_b_admin": 404},
+    ),
+    Case(
+        "get other contract",
+        "GET",
+        "/api/v1/catalog/contracts/{contract_b}",
+        200,
+        [*STAFF, "customer_b_admin"],
+        denied=_b_hidden(),
+    ),
+    Case(
+        "patch other contract",
+        "PATCH",
+        "/api/v1/catalog/contracts/{contract_b}",
+        200,
+        ["admin", "manager"],
+        body={"notes": "renewal due"},
+        denied=_b_hidden(),
+        changes="contract_b",
+    ),
 ]
 
 
@@ -319,7 +412,17 @@ def matrix_world(world):
     owner = f.staff_user("agent", email="token-owner@steward.test")
     foreign_token, _ = token_create(actor=owner, name="owner's")
     staff_user = f.staff_user("agent", email="matrix-target@steward.test")
+    policy = f.SlaPolicyFactory(name="Matrix policy", order=5)
+    f.SlaTargetFactory(policy=policy)
+    catalog_objects = {
+        "service": f.ServiceFactory(),
+        "hidden_service": f.ServiceFactory(portal_visible=False),
+        "policy": policy,
+        "contract_a": f.ContractFactory(account=world.account_a, policy=policy),
+        "contract_b": f.ContractFactory(account=world.account_b, policy=policy),
+    }
     objects = {
+        **catalog_objects,
         "account_a": world.account_a,
         "account_b": world.account_b,
         "site_b": world.site_b,

@@ -1,0 +1,156 @@
+"""The SLA sweeper: due warnings and breaches are recorded exactly once, even by concurrent sweepers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from steward.core.models import AuditEvent
+from steward.core.worker import PERIODIC_JOBS
+from steward.desk import services
+from steward.desk.models import TicketEvent, TicketSla
+from steward.desk.sweeper import sweep
+from steward.desk.tasks import sweep_sla
+from steward.desk.tests.test_tickets import MON, Clock, make_policy, new_ticket
+from steward.testing import factories as f
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    from django.utils import timezone
+
+    c = Clock(MON)
+    monkeypatch.setattr(timezone, "now", lambda: c.now)
+    return c
+
+
+@pytest.fixture
+def policy(world):
+    return make_policy()
+
+
+def sla(ticket, target) -> TicketSla:
+    return TicketSla.objects.get(ticket=ticket, target=target)
+
+
+def test_sweep_is_registered_as_a_periodic_job():
+    assert sweep_sla in PERIODIC_JOBS
+
+
+def test_nothing_due_nothing_done(world, policy, clock):
+    new_ticket(world)
+    assert sweep(MON + timedelta(minutes=10)) == {"warnings": 0, "breaches": 0, "skipped": 0}
+
+
+def test_warning_is_recorded_exactly_once(world, policy, clock):
+    ticket = new_ticket(world)
+    assert sla(ticket, "first_response").warning_at == MON + timedelta(minutes=48)
+    at = MON + timedelta(minutes=50)
+    assert sweep(at)["warnings"] == 1
+    first = sla(ticket, "first_response")
+    assert first.status == "warning" and first.warning_claimed_at == at
+    assert sla(ticket, "resolution").status == "running"
+    assert sweep(at)["warnings"] == 0
+    assert sweep(at + timedelta(minutes=1))["warnings"] == 0
+    events = ticket.events.filter(type="sla_warning")
+    assert [e.data["target"] for e in events] == ["first_response"]
+    assert AuditEvent.objects.filter(action="sla.warning", object_id=str(ticket.pk)).count() == 1
+
+
+def test_breach_is_recorded_exactly_once(world, policy, clock):
+    ticket = new_ticket(world)
+    at = MON + timedelta(minutes=61)
+    counts = sweep(at)
+    assert counts["breaches"] == 1 and counts["warnings"] == 0  # straight to breached: no warning
+    first = sla(ticket, "first_response")
+    assert first.status == "breached" and first.breached_at == MON + timedelta(minutes=60)
+    assert sweep(at)["breaches"] == 0
+    assert sweep(at + timedelta(hours=1))["breaches"] == 0
+    # A late reply keeps it breached and records nothing more.
+    clock.now = at + timedelta(hours=1)
+    services.ticket_reply(ticket=ticket, actor=world.users["agent"], body="Sorry for the wait")
+    assert sla(ticket, "first_response").status == "breached"
+    assert ticket.events.filter(type="sla_breached").count() == 1
+    assert AuditEvent.objects.filter(action="sla.breached", object_id=str(ticket.pk)).count() == 1
+
+
+def test_warning_then_breach(world, policy, clock):
+    ticket = new_ticket(world)
+    assert sweep(MON + timedelta(minutes=400)) == {"warnings": 1, "breaches": 1, "skipped": 0}
+    # First response breached at 60 min; resolution warned at 384 min.
+    assert sla(ticket, "first_response").status == "breached"
+    assert sla(ticket, "resolution").status == "warning"
+    assert sweep(MON + timedelta(minutes=481))["breaches"] == 1
+    assert sla(ticket, "resolution").status == "breached"
+    assert ticket.events.filter(type="sla_breached").count() == 2
+    assert ticket.events.filter(type="sla_warning").count() == 1
+
+
+def test_paused_clocks_are_not_swept(world, policy, clock):
+    ticket = new_ticket(world)
+    clock.now = MON + timedelta(minutes=10)
+    services.ticket_reply(ticket=ticket, actor=world.users["agent"], body="Please send a photo")
+    services.ticket_change_status(ticket=ticket, actor=world.users["agent"], status="pending")
+    assert sweep(MON + timedelta(days=2)) == {"warnings": 0, "breaches": 0, "skipped": 0}
+    assert sla(ticket, "resolution").status == "paused"
+
+
+def test_new_next_response_cycle_can_warn_again(world, policy, clock):
+    agent, customer = world.users["agent"], world.users["customer_a_requester"]
+    ticket = new_ticket(world, actor=customer)
+    clock.now = MON + timedelta(minutes=5)
+    services.ticket_reply(ticket=ticket, actor=agent, body="Hello")
+    clock.now = MON + timedelta(minutes=10)
+    services.ticket_reply(ticket=ticket, actor=customer, body="Any news?")
+    assert sweep(MON + timedelta(minutes=10 + 100))["warnings"] == 1  # 80% of 120 min
+    clock.now = MON + timedelta(minutes=115)
+    services.ticket_reply(ticket=ticket, actor=agent, body="Tomorrow")
+    clock.now = MON + timedelta(minutes=120)
+    services.ticket_reply(ticket=ticket, actor=customer, body="Why tomorrow?")
+    row = sla(ticket, "next_response")
+    assert row.status == "running" and row.warning_claimed_at is None
+    assert sweep(MON + timedelta(minutes=120 + 100))["warnings"] == 1
+    assert ticket.events.filter(type="sla_warning", data__target="next_response").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sweepers_record_each_breach_once(monkeypatch):
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "now", lambda: MON)
+    account = f.AccountFactory()
+    agent = f.staff_user("agent")
+    make_policy()
+    tickets = [
+        services.ticket_create(actor=agent, account=account, subject=f"t{i}", impact="high", urgency="medium")
+        for i in range(6)
+    ]
+    at = MON + timedelta(minutes=61)  # every first response is past its deadline
+    barrier = threading.Barrier(2)
+    results: list[dict] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(sweep(at))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert len(results) == 2
+    assert sum(r["breaches"] for r in results) == len(tickets)
+    for ticket in tickets:
+        assert TicketEvent.objects.filter(ticket=ticket, type="sla_breached").count() == 1
+        assert sla(ticket, "first_response").status == "breached"
+    assert AuditEvent.objects.filter(action="sla.breached").count() == len(tickets)
