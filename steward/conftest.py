@@ -63,3 +63,9 @@ def client_for():
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_directory(settings, tmp_path_factory):
+    """Uploaded files (attachments, raw mail) go to a temporary directory, never the checkout."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "steward.customers",
     "steward.catalog",
     "steward.desk",
+    "steward.quality",
     "steward.demo",
 ]
 
@@ -179,6 +180,42 @@ STEWARD_PAGE_SIZE = env_int("STEWARD_PAGE_SIZE", 25, minimum=5, maximum=200)
 STEWARD_API_MAX_LIMIT = env_int("STEWARD_API_MAX_LIMIT", 200, minimum=10, maximum=1000)
 STEWARD_CSV_MAX_BYTES = env_int("STEWARD_CSV_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = STEWARD_CSV_MAX_BYTES + 1024 * 1024
+
+# --- Service desk ---------------------------------------------------------------------------------
+# The address links in mail point at (survey links, ticket links): the site as customers reach it.
+STEWARD_BASE_URL = env_str("STEWARD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A resolved ticket nobody reopens is closed this many days after its resolution.
+STEWARD_AUTOCLOSE_DAYS = env_int("STEWARD_AUTOCLOSE_DAYS", 7, minimum=1, maximum=365)
+# A customer may reopen a resolved or closed ticket for this many days after its resolution.
+STEWARD_REOPEN_WINDOW_DAYS = env_int("STEWARD_REOPEN_WINDOW_DAYS", 14, minimum=0, maximum=365)
+STEWARD_ATTACHMENT_MAX_BYTES = env_int("STEWARD_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# File name extensions refused as attachments (executables and scripts), comma-separated.
+STEWARD_ATTACHMENT_BLOCKED = env_list(
+    "STEWARD_ATTACHMENT_BLOCKED",
+    [
+        "exe",
+        "dll",
+        "bat",
+        "cmd",
+        "com",
+        "msi",
+        "scr",
+        "js",
+        "jse",
+        "vbs",
+        "vbe",
+        "ps1",
+        "sh",
+        "jar",
+        "hta",
+        "html",
+        "htm",
+        "svg",
+    ],
+)
+# Surveys: sent this many minutes after a resolution, answerable for this many days.
+STEWARD_SURVEY_DELAY_MINUTES = env_int("STEWARD_SURVEY_DELAY_MINUTES", 60, minimum=0)
+STEWARD_SURVEY_EXPIRY_DAYS = env_int("STEWARD_SURVEY_EXPIRY_DAYS", 14, minimum=1, maximum=365)
 
 LOGGING = {
     "version": 1,

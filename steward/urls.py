@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("steward.accounts.urls")),
     path("", include("steward.customers.urls")),
     path("", include("steward.catalog.urls")),
+    path("", include("steward.desk.urls")),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -158,3 +159,32 @@ class ApiToken(models.Model):
     def is_usable(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class UserSkill(models.Model):
+    """A skill a staff member holds, at a level; where it needs a certification, it counts only
+    until the certification's expiry (an expired certification is not a skill)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="skills")
+    skill = models.CharField(max_length=60)
+    level = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="1 (trainee) to 5 (expert)",
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    certified_until = models.DateField(
+        null=True, blank=True, help_text="last day the certification is valid; empty = no certificate needed"
+    )
+
+    class Meta:
+        ordering = ["user", "skill"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "skill"], name="user_skill_unique"),
+            models.CheckConstraint(name="user_skill_level_range", condition=Q(level__gte=1, level__lte=5)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.skill} ({self.level})"
+
+    def is_valid_on(self, day) -> bool:
+        return self.certified_until is None or self.certified_until >= day

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from steward.accounts.models import ApiToken, Team, User, UserRole
+from steward.accounts.models import ApiToken, Team, User, UserRole, UserSkill
 from steward.core import access
 from steward.core.errors import NotFound
 
@@ -60,3 +61,23 @@ def tokens_of(user: Any) -> QuerySet[ApiToken]:
 
 def token_get(user: Any, pk: Any) -> ApiToken:
     return access.get_or_404(tokens_of(user), pk=pk)
+
+
+def team_agents_with_skills(*, team_id: int, on_date: date) -> list[tuple[int, frozenset[str]]]:
+    """The team's active members who hold the agent role, each with the skills valid on `on_date`
+    (an expired certification is not a skill). For the desk's routing; not scoped by a caller."""
+    members = list(
+        User.objects.filter(
+            is_active=True,
+            customer_account__isnull=True,
+            memberships__team_id=team_id,
+            role_grants__role="agent",
+        )
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    skills: dict[int, set[str]] = {pk: set() for pk in members}
+    for skill in UserSkill.objects.filter(user_id__in=members):
+        if skill.is_valid_on(on_date):
+            skills[skill.user_id].add(skill.skill)
+    return [(pk, frozenset(skills[pk])) for pk in sorted(members)]

@@ -160,6 +160,14 @@ class Service(models.Model):
         default=60, validators=[MinValueValidator(1), MaxValueValidator(MAX_TARGET_MINUTES)]
     )
     portal_visible = models.BooleanField(default=True, help_text="customers may see and request it")
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+        help_text="the team whose queue receives this service's tickets",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

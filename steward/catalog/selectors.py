@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from steward.catalog.matching import PolicyRule, TicketFacts, choose_policy
-from steward.catalog.models import Contract, Service, SlaPolicy, SlaTarget, TargetKind
+from steward.catalog.models import Contract, EscalationLevel, Service, SlaPolicy, SlaTarget, TargetKind
 from steward.core import access
 from steward.core.errors import NotFound
 
@@ -289,3 +289,10 @@ def escalation_rows(user: Any, policy: SlaPolicy) -> list[tuple[Any, list[str]]]
         return "raise priority"
 
     return [(level, [words(a) for a in level.actions]) for level in levels]
+
+
+def escalation_levels(policy_id: int) -> list[EscalationLevel]:
+    """A policy's escalation levels (unscoped: the desk's clocks and sweeper, not a caller, ask)."""
+    return list(
+        EscalationLevel.objects.filter(policy_id=policy_id).order_by("target", "offset_minutes", "id")
+    )

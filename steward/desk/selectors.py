@@ -9,17 +9,32 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, QuerySet
 
+from steward.accounts.models import TeamMembership
 from steward.core import access
-from steward.desk.models import OPEN_STATUSES, SlaStatus, Ticket, TicketEvent, TicketSla
+from steward.desk.models import DONE_STATUSES, OPEN_STATUSES, SavedView, Ticket, TicketEvent, TicketSla
 
 # Staff roles that work tickets.
 DESK_ROLES = ("admin", "manager", "dispatcher", "agent")
 
 QUEUES = ("all", "mine", "my_teams", "unassigned", "breaching_soon")
+
+# Timeline entries customers do not see: internal notes, the desk's own workings, and files
+# attached to internal notes.
+STAFF_ONLY_EVENTS = (
+    "note",
+    "assign",
+    "sla_warning",
+    "sla_breached",
+    "escalation",
+    "tags",
+    "link",
+    "mail_out",
+)
 
 
 def is_desk_staff(user: Any) -> bool:
@@ -46,40 +61,116 @@ def is_visible(user: Any, ticket: Ticket) -> bool:
     return tickets_for(user).filter(pk=ticket.pk).exists()
 
 
-def _resolution_deadline() -> Subquery:
-    return Subquery(
-        TicketSla.objects.filter(
-            ticket=OuterRef("pk"),
-            target="resolution",
-            status__in=[SlaStatus.RUNNING, SlaStatus.WARNING],
-        ).values("deadline")[:1]
-    )
+# Filters a queue accepts (the agent's list page, saved views and the API share them).
+FILTERS = (
+    "status",
+    "priority",
+    "type",
+    "channel",
+    "team",
+    "assignee",
+    "account",
+    "service",
+    "tag",
+    "sla",
+    "q",
+)
+# "open" and "done" stand for groups of statuses in the status filter.
+STATUS_GROUPS = {"open": OPEN_STATUSES, "done": DONE_STATUSES}
+ORDERINGS = {
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "deadline": (F("sla_next_deadline").asc(nulls_last=True), "id"),
+    "priority": ("priority", "sla_next_deadline", "id"),
+    "updated": ("-updated_at", "-id"),
+}
 
 
-def ticket_queue(user: Any, queue: str = "all", *, status: str = "", q: str = "") -> QuerySet[Ticket]:
-    """A queue of tickets: "all", "mine" (assigned to me), "my_teams" (my teams' tickets),
-    "unassigned" (open, nobody assigned), "breaching_soon" (open, with a running resolution clock,
-    nearest deadline first)."""
+def ticket_queue(user: Any, queue: str = "all", *, order: str = "", **filters: Any) -> QuerySet[Ticket]:
+    """A queue of tickets, scoped to the caller, with filters.
+
+    Queues: "all"; "mine" (assigned to me); "my_teams" (my teams' tickets); "unassigned" (open,
+    nobody assigned); "breaching_soon" (open, with an SLA clock still running, nearest deadline
+    first: an index scan on `sla_next_deadline`). Filters (each optional, see FILTERS): status
+    (a status, or "open"/"done"), priority, type, channel, team (id, or "none"), assignee (id,
+    or "none"), account (id), service (id), tag (name), sla (breached, warning, running, paused,
+    met), q (in the subject, or a ticket number such as T-000123). Unknown queues, filters or
+    values raise ValueError naming them."""
+    if queue not in QUEUES:
+        raise ValueError(f"queue: must be one of {', '.join(QUEUES)}")
+    unknown = sorted(set(filters) - set(FILTERS))
+    if unknown:
+        raise ValueError(f"{unknown[0]}: unknown filter")
     qs = tickets_for(user)
+    uid = getattr(user, "pk", None)
+    default_order = ORDERINGS["newest"]
     if queue == "mine":
-        qs = qs.filter(assignee_id=getattr(user, "pk", None))
+        qs = qs.filter(assignee_id=uid)
     elif queue == "my_teams":
-        qs = qs.filter(team__memberships__user_id=getattr(user, "pk", None)).distinct()
+        qs = qs.filter(team_id__in=TeamMembership.objects.filter(user_id=uid).values("team_id"))
     elif queue == "unassigned":
         qs = qs.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
     elif queue == "breaching_soon":
-        qs = (
-            qs.filter(status__in=OPEN_STATUSES)
-            .annotate(resolution_deadline=_resolution_deadline())
-            .filter(resolution_deadline__isnull=False)
-            .order_by("resolution_deadline", "id")
-        )
-    elif queue != "all":
-        raise ValueError(f"queue must be one of {', '.join(QUEUES)}")
-    if status:
-        qs = qs.filter(status=status)
-    if q:
-        qs = qs.filter(subject__icontains=q)
+        qs = qs.filter(status__in=OPEN_STATUSES, sla_next_deadline__isnull=False)
+        default_order = ORDERINGS["deadline"]
+    qs = _apply_filters(qs, {k: v for k, v in filters.items() if v not in (None, "")})
+    if order and order not in ORDERINGS:
+        raise ValueError(f"order: must be one of {', '.join(ORDERINGS)}")
+    return qs.order_by(*(ORDERINGS[order] if order else default_order))
+
+
+def _id_or_none(name: str, value: Any) -> int | None:
+    if value == "none":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected an id or 'none', got {value!r}") from None
+    if not 1 <= number <= 2**63 - 1:
+        raise ValueError(f"{name}: expected an id or 'none', got {value!r}")
+    return number
+
+
+def _apply_filters(qs: QuerySet[Ticket], filters: dict[str, Any]) -> QuerySet[Ticket]:
+    from steward.desk.models import Channel, Priority, SlaStatus, Status, TicketType
+
+    choices = {
+        "priority": Priority.values,
+        "type": TicketType.values,
+        "channel": Channel.values,
+        "sla": SlaStatus.values,
+    }
+    for name, value in filters.items():
+        if name in choices and value not in choices[name]:
+            raise ValueError(f"{name}: must be one of {', '.join(choices[name])}")
+        if name == "status":
+            if value in STATUS_GROUPS:
+                qs = qs.filter(status__in=STATUS_GROUPS[value])
+            elif value in Status.values:
+                qs = qs.filter(status=value)
+            else:
+                raise ValueError(f"status: must be one of {', '.join([*Status.values, *STATUS_GROUPS])}")
+        elif name == "priority":
+            qs = qs.filter(priority=value)
+        elif name == "type":
+            qs = qs.filter(type=value)
+        elif name == "channel":
+            qs = qs.filter(channel=value)
+        elif name == "sla":
+            qs = qs.filter(sla_state=value)
+        elif name in ("team", "assignee", "account", "service"):
+            pk = _id_or_none(name, value)
+            lookup = {f"{name}__isnull": True} if pk is None else {f"{name}_id": pk}
+            qs = qs.filter(**lookup)
+        elif name == "tag":
+            qs = qs.filter(tags__name=str(value).strip().lower())
+        elif name == "q":
+            text = str(value).strip()
+            number = re.fullmatch(r"(?i)t-?0*(\d{1,18})", text)
+            if number:
+                qs = qs.filter(pk=int(number.group(1)))
+            elif text:
+                qs = qs.filter(subject__icontains=text)
     return qs
 
 
@@ -88,9 +179,80 @@ def ticket_timeline(user: Any, ticket: Ticket) -> QuerySet[TicketEvent]:
     ticket = ticket_get(user, ticket.pk)
     qs = ticket.events.select_related("actor").order_by("at", "id")
     if not access.is_staff(user):
-        qs = qs.exclude(type="note")
+        qs = qs.exclude(type__in=STAFF_ONLY_EVENTS)
     return qs
 
 
 def ticket_slas(ticket: Ticket) -> QuerySet[TicketSla]:
     return TicketSla.objects.filter(ticket=ticket).order_by("target")
+
+
+def open_loads(user_ids: list[int]) -> dict[int, int]:
+    """Open tickets assigned to each of these users (for routing by least load)."""
+    rows = (
+        Ticket.objects.filter(assignee_id__in=user_ids, status__in=OPEN_STATUSES)
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["assignee_id"]: r["n"] for r in rows}
+
+
+def effective_ticket(ticket: Ticket) -> Ticket:
+    """The ticket a reply to `ticket` belongs in: itself, or the ticket it was merged into (followed
+    to the end of the chain)."""
+    seen = {ticket.pk}
+    while ticket.merged_into_id is not None and ticket.merged_into_id not in seen:
+        seen.add(ticket.merged_into_id)
+        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
+    return ticket
+
+
+def saved_views_for(user: Any) -> QuerySet[SavedView]:
+    """The caller's own saved views (staff with a desk role)."""
+    if not is_desk_staff(user):
+        return SavedView.objects.none()
+    return SavedView.objects.filter(user=user).order_by("name", "id")
+
+
+def saved_view_get(user: Any, pk: Any) -> SavedView:
+    return access.get_or_404(saved_views_for(user), pk=pk)
+
+
+def ticket_links(user: Any, ticket: Ticket) -> list[tuple[str, Ticket]]:
+    """The tickets linked to this one that the caller can see, each with the link in words from
+    this ticket's side ("duplicate of", "has duplicate", "related to", ...)."""
+    from steward.desk.models import LinkKind, TicketLink
+
+    visible = tickets_for(user)
+    out: list[tuple[str, Ticket]] = []
+    inverse = {
+        LinkKind.DUPLICATE: "has duplicate",
+        LinkKind.CAUSED_BY: "causes",
+        LinkKind.RELATED: "related to",
+    }
+    for link in TicketLink.objects.filter(from_ticket=ticket).select_related("to_ticket"):
+        if visible.filter(pk=link.to_ticket_id).exists():
+            out.append((LinkKind(link.kind).label.lower(), link.to_ticket))
+    for link in TicketLink.objects.filter(to_ticket=ticket).select_related("from_ticket"):
+        if visible.filter(pk=link.from_ticket_id).exists():
+            out.append((inverse[LinkKind(link.kind)], link.from_ticket))
+    return out
+
+
+def ticket_attachments(user: Any, ticket: Ticket) -> QuerySet:
+    """The ticket's attachments the caller may see (customers: not those on internal notes)."""
+    ticket = ticket_get(user, ticket.pk)
+    qs = ticket.attachments.all().order_by("created_at", "id")
+    if not access.is_staff(user):
+        qs = qs.filter(is_public=True)
+    return qs
+
+
+def attachment_get(user: Any, pk: Any):
+    """One attachment, if the caller may see its ticket (and, for a customer, it is public)."""
+    from steward.desk.models import Attachment
+
+    qs = Attachment.objects.filter(ticket__in=tickets_for(user)).select_related("ticket")
+    if not access.is_staff(user):
+        qs = qs.filter(is_public=True)
+    return access.get_or_404(qs, pk=pk)

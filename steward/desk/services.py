@@ -8,41 +8,47 @@ actor's scope is NotFound, and nothing changes.
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime, timedelta
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Case, DateTimeField, F, Value, When
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from steward.catalog import selectors as catalog
 from steward.core import access, audit
-from steward.core.calendars import add_business_time
-from steward.core.errors import NotFound, ValidationFailed
+from steward.core.errors import Forbidden, NotFound, ValidationFailed
 from steward.core.services import create_audited, full_clean, update_audited
 from steward.customers import selectors as customers
-from steward.desk import selectors
+from steward.desk import attachments, notify, routing, selectors
+from steward.desk.attachments import NewAttachment
+from steward.desk.clocks import recompute_sla
 from steward.desk.models import (
     DONE_STATUSES,
-    REPLAY_EVENT_TYPES,
+    OPEN_STATUSES,
+    AssignmentStrategy,
+    Attachment,
     EventType,
     Level,
+    LinkKind,
     Priority,
-    SlaStatus,
+    SavedView,
     Status,
+    Tag,
+    TeamRouting,
     Ticket,
-    TicketEvent,
+    TicketEscalation,
+    TicketLink,
     TicketMessage,
-    TicketSla,
 )
 from steward.desk.priority import priority_from_matrix
-from steward.desk.sla import TARGETS, parse_policy, replay_cycles
+from steward.desk.timeline import add_event
+from steward.quality import services as surveys
 
 _UNSET: Any = object()
-
-# The policy of a ticket no SLA governs: no targets, so no clock applies.
-NO_POLICY: dict[str, Any] = {"targets": {}}
 
 # Allowed status changes. Leaving resolved/closed for open is a reopen.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -81,14 +87,7 @@ def _require_text(field: str, value: Any) -> str:
 # --- the timeline --------------------------------------------------------------------------------
 
 
-def _add_event(ticket: Ticket, type: str, *, actor: Any, at: datetime, **data: Any) -> TicketEvent:
-    """Append to the timeline. The replay needs non-decreasing instants, so an event never goes
-    before the last one (clock skew between workers)."""
-    last = ticket.events.order_by("-at", "-id").values_list("at", flat=True).first()
-    if last is not None and at < last:
-        at = last
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    return TicketEvent.objects.create(ticket=ticket, type=type, actor=user, at=at, data=data)
+_add_event = add_event
 
 
 # --- create --------------------------------------------------------------------------------------
@@ -120,12 +119,14 @@ def ticket_create(
     requester: Any = None,
     team: Any = None,
     assignee: Any = None,
+    site: Any = None,
+    asset: Any = None,
 ) -> Ticket:
     """Open a ticket. Staff (desk roles) for any account; a customer user for their own account
     only (as its requester, through the portal). The priority comes from the impact/urgency
-    matrix unless staff override it with a reason. The SLA policy is chosen by the catalog."""
+    matrix unless staff override it with a reason. The SLA policy is chosen by the catalog; the
+    team defaults to the service's, and the team's routing may pick the assignee."""
     access.require_authenticated(actor)
-    now = timezone.now()
     if access.is_customer(actor):
         if account is None or account.pk != actor.customer_account_id:
             raise ValidationFailed.for_field("account", "no such customer account")
@@ -136,16 +137,111 @@ def ticket_create(
         requester = actor
         contact = customers.contacts_for(actor).filter(user=actor).first()
         channel = channel or "portal"
+        if channel not in ("portal", "api"):
+            raise ValidationFailed.for_field(
+                "channel", "a customer's ticket comes from the portal or the API"
+            )
     else:
         _require_desk_staff(actor)
+        if account is None:
+            raise ValidationFailed.for_field("account", "this field is required")
         if requester is not None and requester.customer_account_id != account.pk:
             raise ValidationFailed.for_field("requester", "the requester belongs to another customer account")
-        if contact is not None and contact.account_id != account.pk:
-            raise ValidationFailed.for_field("contact", "the contact belongs to another customer account")
         _check_staff_assignment(team, assignee)
         channel = channel or "phone"
     if service is not None and not catalog.services_for(actor).filter(pk=service.pk).exists():
         raise ValidationFailed.for_field("service", "no such service")
+    return _open_ticket(
+        actor=actor,
+        account=account,
+        subject=subject,
+        description=description,
+        type=type,
+        channel=channel,
+        impact=impact,
+        urgency=urgency,
+        priority=priority,
+        priority_override_reason=priority_override_reason,
+        service=service,
+        contact=contact,
+        requester=requester,
+        team=team,
+        assignee=assignee,
+        site=site,
+        asset=asset,
+        via="web" if channel == "portal" else channel,
+    )
+
+
+@transaction.atomic
+def ticket_create_from_contact(
+    *,
+    contact: Any,
+    subject: str,
+    description: str = "",
+    channel: str = "email",
+    team: Any = None,
+    at: datetime | None = None,
+) -> Ticket:
+    """A ticket a customer contact raised outside a session (by mail): the system is the actor,
+    the contact (and their login, if they have one) the requester. The caller (the mail intake)
+    has established who the contact is."""
+    requester = contact.user if contact.user_id is not None and contact.user.is_active else None
+    return _open_ticket(
+        actor=None,
+        account=contact.account,
+        subject=subject,
+        description=description,
+        type="incident",
+        channel=channel,
+        impact=Level.MEDIUM,
+        urgency=Level.MEDIUM,
+        priority=None,
+        priority_override_reason="",
+        service=None,
+        contact=contact,
+        requester=requester,
+        team=team,
+        assignee=None,
+        site=None,
+        asset=None,
+        via=channel,
+        at=at,
+    )
+
+
+def _open_ticket(
+    *,
+    actor: Any,
+    account: Any,
+    subject: str,
+    description: str,
+    type: str,
+    channel: str,
+    impact: str,
+    urgency: str,
+    priority: str | None,
+    priority_override_reason: str,
+    service: Any,
+    contact: Any,
+    requester: Any,
+    team: Any,
+    assignee: Any,
+    site: Any,
+    asset: Any,
+    via: str,
+    at: datetime | None = None,
+) -> Ticket:
+    """Everything opening a ticket does once the caller's right to open it is established."""
+    now = at or timezone.now()
+    if contact is not None and contact.account_id != account.pk:
+        raise ValidationFailed.for_field("contact", "the contact belongs to another customer account")
+    if site is not None and site.account_id != account.pk:
+        raise ValidationFailed.for_field("site", "no such site at this customer account")
+    if asset is not None and asset.account_id != account.pk:
+        raise ValidationFailed.for_field("asset", "no such asset at this customer account")
+    if asset is not None and site is None:
+        site = asset.site
     try:
         matrix = priority_from_matrix(impact, urgency)
     except ValueError as exc:
@@ -154,6 +250,8 @@ def ticket_create(
         priority, priority_override_reason = matrix, ""
     elif not priority_override_reason.strip():
         raise ValidationFailed.for_field("priority_override_reason", "a priority override needs a reason")
+    if team is None and service is not None:
+        team = service.team
 
     policy = catalog.policy_for_ticket(
         account=account, service=service, ticket_type=type, priority=priority, on_date=timezone.localdate(now)
@@ -163,6 +261,8 @@ def ticket_create(
         requester=requester,
         contact=contact,
         service=service,
+        site=site,
+        asset=asset,
         type=type,
         channel=channel,
         impact=impact,
@@ -172,12 +272,18 @@ def ticket_create(
         status=Status.NEW,
         team=team,
         assignee=assignee,
-        subject=subject,
+        subject=subject.strip() if isinstance(subject, str) else subject,
         description=description,
         sla_policy=policy,
         created_at=now,
     )
-    create_audited(actor=actor, instance=ticket, action="ticket.create", account_id=account.pk)
+    create_audited(
+        actor=actor,
+        instance=ticket,
+        action="ticket.create",
+        account_id=account.pk,
+        actor_label="" if actor is not None else f"{via} from {contact or requester or 'customer'}"[:200],
+    )
     _add_event(
         ticket,
         EventType.CREATED,
@@ -185,19 +291,40 @@ def ticket_create(
         at=now,
         priority=priority,
         status=Status.NEW,
+        channel=channel,
         policy=catalog.policy_as_replay_dict(policy) if policy is not None else None,
         policy_id=policy.pk if policy is not None else None,
     )
+    if ticket.assignee_id is None and ticket.team_id is not None:
+        _route(ticket, actor=actor, at=now)
     recompute_sla(ticket=ticket, now=now)
+    notify.ticket_created(ticket=ticket)
     return ticket
 
 
 # --- messages ------------------------------------------------------------------------------------
 
 
-def _add_message(ticket: Ticket, *, actor: Any, body: str, public: bool, from_customer: bool, at: datetime):
+def _add_message(
+    ticket: Ticket,
+    *,
+    actor: Any,
+    body: str,
+    public: bool,
+    from_customer: bool,
+    at: datetime,
+    contact: Any = None,
+    via: str = "web",
+) -> TicketMessage:
     message = TicketMessage(
-        ticket=ticket, author=actor, body=body, is_public=public, from_customer=from_customer, created_at=at
+        ticket=ticket,
+        author=actor if getattr(actor, "is_authenticated", False) else None,
+        contact=contact,
+        body=body,
+        is_public=public,
+        from_customer=from_customer,
+        via=via,
+        created_at=at,
     )
     full_clean(message)
     message.save()
@@ -206,46 +333,127 @@ def _add_message(ticket: Ticket, *, actor: Any, body: str, public: bool, from_cu
 
 
 @transaction.atomic
-def ticket_reply(*, ticket: Ticket, actor: Any, body: str, public: bool = True) -> TicketMessage:
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    actor: Any,
+    body: str,
+    public: bool = True,
+    attachments: Sequence[NewAttachment] = (),
+    via: str = "web",
+) -> TicketMessage:
     """A message on the ticket. Staff: a public reply (the SLA's agent reply) or, with
-    public=False, an internal note. Customer: a reply (the SLA's customer reply)."""
+    public=False, an internal note. Customer: a reply (the SLA's customer reply); a customer reply
+    on a ticket pending the customer puts it back to open, and one on a resolved ticket within the
+    reopen window reopens it."""
     _require_visible(actor, ticket)
     body = _require_text("body", body)
     if not access.is_customer(actor) and not public:
-        return _note(ticket=ticket, actor=actor, body=body)
-    now = timezone.now()
+        return _note(ticket=ticket, actor=actor, body=body, attachments=attachments)
     if access.is_customer(actor):
         if not public:
             raise ValidationFailed.for_field("public", "a customer's message is always public")
-        message = _add_message(ticket, actor=actor, body=body, public=True, from_customer=True, at=now)
-        kind = EventType.CUSTOMER_REPLY
-    else:
-        _require_desk_staff(actor)
-        message = _add_message(ticket, actor=actor, body=body, public=True, from_customer=False, at=now)
-        kind = EventType.AGENT_REPLY
-    _add_event(ticket, kind, actor=actor, at=now, message_id=message.pk)
+        return _customer_message(
+            ticket=ticket, actor=actor, contact=None, body=body, attachments=attachments, via=via
+        )
+    _require_desk_staff(actor)
+    _require_not_merged(ticket)
+    now = timezone.now()
+    message = _add_message(ticket, actor=actor, body=body, public=True, from_customer=False, at=now, via=via)
+    _attach_all(ticket, message, attachments, actor=actor, public=True, at=now)
+    _add_event(ticket, EventType.AGENT_REPLY, actor=actor, at=now, message_id=message.pk)
     audit.record(
         actor=actor,
         action="ticket.reply",
         obj=ticket,
-        changes={"message": message.pk, "from_customer": message.from_customer},
+        changes={"message": message.pk, "from_customer": False},
         account_id=ticket.account_id,
     )
+    ticket.refresh_from_db()
+    if ticket.status == Status.NEW:  # answered: work has started
+        _set_status(ticket, actor=actor, status=Status.OPEN, at=now)
     recompute_sla(ticket=ticket, now=now)
+    notify.agent_replied(ticket=ticket, message=message)
     return message
 
 
 @transaction.atomic
-def ticket_note(*, ticket: Ticket, actor: Any, body: str) -> TicketMessage:
+def ticket_reply_from_contact(
+    *,
+    ticket: Ticket,
+    contact: Any,
+    body: str,
+    attachments: Sequence[NewAttachment] = (),
+    via: str = "email",
+    at: datetime | None = None,
+) -> TicketMessage:
+    """A customer contact's reply that arrived outside a session (by mail). The caller (the mail
+    intake) has matched the contact to the ticket's account."""
+    if contact.account_id != ticket.account_id:
+        raise NotFound("ticket not found")
+    return _customer_message(
+        ticket=ticket,
+        actor=None,
+        contact=contact,
+        body=_require_text("body", body),
+        attachments=attachments,
+        via=via,
+        at=at,
+    )
+
+
+def _customer_message(
+    *,
+    ticket: Ticket,
+    actor: Any,
+    contact: Any,
+    body: str,
+    attachments: Sequence[NewAttachment],
+    via: str,
+    at: datetime | None = None,
+) -> TicketMessage:
+    _require_not_merged(ticket)
+    ticket.refresh_from_db()
+    now = at or timezone.now()
+    if contact is None and actor is not None:
+        contact = customers.contacts_for(actor).filter(user=actor).first()
+    message = _add_message(
+        ticket, actor=actor, body=body, public=True, from_customer=True, at=now, contact=contact, via=via
+    )
+    _attach_all(ticket, message, attachments, actor=actor, public=True, at=now)
+    _add_event(ticket, EventType.CUSTOMER_REPLY, actor=actor, at=now, message_id=message.pk)
+    audit.record(
+        actor=actor,
+        action="ticket.reply",
+        obj=ticket,
+        changes={"message": message.pk, "from_customer": True},
+        account_id=ticket.account_id,
+        actor_label="" if actor is not None else f"{via} from {contact}"[:200],
+    )
+    reopens = ticket.status in DONE_STATUSES and _within_reopen_window(ticket, now)
+    if ticket.status == Status.PENDING or reopens:
+        _set_status(ticket, actor=actor, status=Status.OPEN, at=now)
+    recompute_sla(ticket=ticket, now=now)
+    notify.customer_replied(ticket=ticket, message=message)
+    return message
+
+
+@transaction.atomic
+def ticket_note(
+    *, ticket: Ticket, actor: Any, body: str, attachments: Sequence[NewAttachment] = ()
+) -> TicketMessage:
     """An internal note: staff only, never shown to the customer, no effect on the SLA."""
     _require_visible(actor, ticket)
-    return _note(ticket=ticket, actor=actor, body=_require_text("body", body))
+    return _note(ticket=ticket, actor=actor, body=_require_text("body", body), attachments=attachments)
 
 
-def _note(*, ticket: Ticket, actor: Any, body: str) -> TicketMessage:
+def _note(
+    *, ticket: Ticket, actor: Any, body: str, attachments: Sequence[NewAttachment] = ()
+) -> TicketMessage:
     _require_desk_staff(actor)
     now = timezone.now()
     message = _add_message(ticket, actor=actor, body=body, public=False, from_customer=False, at=now)
+    _attach_all(ticket, message, attachments, actor=actor, public=False, at=now)
     _add_event(ticket, EventType.NOTE, actor=actor, at=now, message_id=message.pk)
     audit.record(
         actor=actor,
@@ -256,6 +464,61 @@ def _note(*, ticket: Ticket, actor: Any, body: str) -> TicketMessage:
     )
     recompute_sla(ticket=ticket, now=now)
     return message
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+
+def _attach_all(
+    ticket: Ticket,
+    message: TicketMessage | None,
+    items: Sequence[NewAttachment],
+    *,
+    actor: Any,
+    public: bool,
+    at,
+) -> list[Attachment]:
+    checked = attachments.check_all(items)
+    stored = []
+    for item in checked:
+        stored.append(
+            attachments.store(ticket=ticket, message=message, item=item, actor=actor, public=public, at=at)
+        )
+    if stored:
+        _add_event(
+            ticket,
+            EventType.ATTACHMENT,
+            actor=actor,
+            at=at,
+            attachments=[a.pk for a in stored],
+            names=[a.filename for a in stored],
+            public=public,
+        )
+    return stored
+
+
+@transaction.atomic
+def attachment_add(
+    *, ticket: Ticket, actor: Any, items: Sequence[NewAttachment], public: bool = True
+) -> list[Attachment]:
+    """Attach files to a ticket without a message (staff; a customer's files are always public)."""
+    _require_visible(actor, ticket)
+    if access.is_customer(actor):
+        public = True
+    else:
+        _require_desk_staff(actor)
+    if not items:
+        raise ValidationFailed.for_field("file", "choose a file to attach")
+    now = timezone.now()
+    stored = _attach_all(ticket, None, items, actor=actor, public=public, at=now)
+    audit.record(
+        actor=actor,
+        action="ticket.attach",
+        obj=ticket,
+        changes={"attachments": [a.pk for a in stored]},
+        account_id=ticket.account_id,
+    )
+    return stored
 
 
 # --- status, priority, assignment ----------------------------------------------------------------
@@ -279,35 +542,84 @@ def _first_contact_resolution(ticket: Ticket) -> bool:
 @transaction.atomic
 def ticket_change_status(*, ticket: Ticket, actor: Any, status: str) -> Ticket:
     """Move the ticket along its life: new/open/pending/on_hold, resolved, closed, or back to
-    open from resolved/closed (a reopen)."""
+    open from resolved/closed (a reopen). Staff may make any allowed move; a customer may close a
+    resolved ticket (accepting the resolution) or close one of their open tickets (withdrawing
+    it), and reopen one within the reopen window."""
     _require_visible(actor, ticket)
-    _require_desk_staff(actor)
     ticket.refresh_from_db()
-    old = ticket.status
     if status not in TRANSITIONS:
         raise ValidationFailed.for_field("status", f"unknown status {status!r}")
-    if status not in TRANSITIONS[old]:
-        raise ValidationFailed.for_field("status", f"a ticket cannot go from {old} to {status}")
+    old = ticket.status
     now = timezone.now()
+    if access.is_customer(actor):
+        if status == Status.CLOSED and old in (*OPEN_STATUSES, Status.RESOLVED):
+            if old in OPEN_STATUSES:  # withdrawn by the customer: resolved and closed at once, no survey
+                _set_status(
+                    ticket, actor=actor, status=Status.RESOLVED, at=now, reason="withdrawn", survey=False
+                )
+        elif status == Status.OPEN and old in DONE_STATUSES:
+            if not _within_reopen_window(ticket, now):
+                raise ValidationFailed.for_field(
+                    "status",
+                    f"this ticket was resolved more than {settings.STEWARD_REOPEN_WINDOW_DAYS} days ago; "
+                    "please open a new request",
+                )
+        else:
+            raise Forbidden("a customer may close their ticket or reopen a resolved one, nothing else")
+    else:
+        _require_desk_staff(actor)
+    if status not in TRANSITIONS[ticket.status]:
+        raise ValidationFailed.for_field("status", f"a ticket cannot go from {ticket.status} to {status}")
+    if ticket.merged_into_id is not None and status not in DONE_STATUSES:
+        raise ValidationFailed.for_field(
+            "status", "a merged ticket stays closed; work on the ticket it was merged into"
+        )
+    _set_status(ticket, actor=actor, status=status, at=now)
+    recompute_sla(ticket=ticket, now=now)
+    return ticket
+
+
+def _within_reopen_window(ticket: Ticket, now: datetime) -> bool:
+    return (
+        ticket.merged_into_id is None
+        and ticket.resolved_at is not None
+        and now - ticket.resolved_at <= timedelta(days=settings.STEWARD_REOPEN_WINDOW_DAYS)
+    )
+
+
+def _set_status(
+    ticket: Ticket, *, actor: Any, status: str, at: datetime, reason: str = "", survey: bool = True
+) -> None:
+    """The status change itself, with its consequences (resolution time and first-contact
+    resolution, the survey on resolving, the customer's notification), its audit and timeline
+    event. The caller recomputes the SLA clocks afterwards."""
+    old = ticket.status
     changes: dict[str, Any] = {"status": status}
     if status == Status.RESOLVED:
-        changes["resolved_at"] = now
+        changes["resolved_at"] = at
         changes["first_contact_resolution"] = _first_contact_resolution(ticket)
     elif status == Status.CLOSED:
-        changes["closed_at"] = now
+        changes["closed_at"] = at
+        if ticket.resolved_at is None:
+            changes["resolved_at"] = at
     elif old in DONE_STATUSES:  # reopen
         changes.update(resolved_at=None, closed_at=None, first_contact_resolution=False)
+    reopen = old in DONE_STATUSES and status not in DONE_STATUSES
     update_audited(
         actor=actor,
         instance=ticket,
         changes=changes,
         allowed=STATUS_FIELDS,
-        action="ticket.reopen" if old in DONE_STATUSES and status not in DONE_STATUSES else "ticket.status",
+        action="ticket.reopen" if reopen else "ticket.status",
         account_id=ticket.account_id,
     )
-    _add_event(ticket, EventType.STATUS, actor=actor, at=now, status=status, **{"from": old})
-    recompute_sla(ticket=ticket, now=now)
-    return ticket
+    data: dict[str, Any] = {"status": status, "from": old}
+    if reason:
+        data["reason"] = reason
+    _add_event(ticket, EventType.STATUS, actor=actor, at=at, **data)
+    if status == Status.RESOLVED and survey:
+        surveys.survey_schedule(ticket=ticket, resolved_at=at)
+    notify.status_changed(ticket=ticket, old=old, new=status, actor=actor)
 
 
 @transaction.atomic
@@ -320,10 +632,16 @@ def ticket_change_priority(*, ticket: Ticket, actor: Any, priority: str, reason:
         raise ValidationFailed.for_field("priority", f"must be one of {', '.join(Priority.values)}")
     reason = _require_text("reason", reason)
     ticket.refresh_from_db()
+    now = timezone.now()
+    if _change_priority(ticket, actor=actor, priority=priority, reason=reason, at=now):
+        recompute_sla(ticket=ticket, now=now)
+    return ticket
+
+
+def _change_priority(ticket: Ticket, *, actor: Any, priority: str, reason: str, at: datetime) -> bool:
     old = ticket.priority
     if priority == old:
-        return ticket
-    now = timezone.now()
+        return False
     update_audited(
         actor=actor,
         instance=ticket,
@@ -333,11 +651,10 @@ def ticket_change_priority(*, ticket: Ticket, actor: Any, priority: str, reason:
         account_id=ticket.account_id,
     )
     _add_event(
-        ticket, EventType.PRIORITY, actor=actor, at=now, priority=priority, reason=reason, **{"from": old}
+        ticket, EventType.PRIORITY, actor=actor, at=at, priority=priority, reason=reason, **{"from": old}
     )
-    _reselect_policy(ticket, actor=actor, at=now)
-    recompute_sla(ticket=ticket, now=now)
-    return ticket
+    _reselect_policy(ticket, actor=actor, at=at)
+    return True
 
 
 def _reselect_policy(ticket: Ticket, *, actor: Any, at: datetime) -> None:
@@ -374,7 +691,8 @@ def _reselect_policy(ticket: Ticket, *, actor: Any, at: datetime) -> None:
 @transaction.atomic
 def ticket_assign(*, ticket: Ticket, actor: Any, team: Any = _UNSET, assignee: Any = _UNSET) -> Ticket:
     """Set the team and/or the assignee (None clears). The assignee must be staff and, if the
-    ticket has a team, one of its members."""
+    ticket has a team, one of its members. A new team without an assignee lets the team's routing
+    pick one."""
     _require_visible(actor, ticket)
     _require_desk_staff(actor)
     ticket.refresh_from_db()
@@ -383,9 +701,27 @@ def ticket_assign(*, ticket: Ticket, actor: Any, team: Any = _UNSET, assignee: A
         changes["team"] = team
     if assignee is not _UNSET:
         changes["assignee"] = assignee
-    new_team = changes.get("team", ticket.team)
-    new_assignee = changes.get("assignee", ticket.assignee)
-    _check_staff_assignment(new_team, new_assignee)
+    _check_staff_assignment(changes.get("team", ticket.team), changes.get("assignee", ticket.assignee))
+    now = timezone.now()
+    team_changed = _assign(ticket, actor=actor, changes=changes, at=now)
+    if team_changed and assignee is _UNSET and ticket.team_id is not None and ticket.is_open:
+        if ticket.assignee_id is not None and not _is_member(ticket.team_id, ticket.assignee_id):
+            _assign(ticket, actor=actor, changes={"assignee": None}, at=now)
+        if ticket.assignee_id is None:
+            _route(ticket, actor=actor, at=now)
+    recompute_sla(ticket=ticket, now=now)
+    return ticket
+
+
+def _is_member(team_id: int, user_id: int) -> bool:
+    from steward.accounts.models import TeamMembership
+
+    return TeamMembership.objects.filter(team_id=team_id, user_id=user_id).exists()
+
+
+def _assign(ticket: Ticket, *, actor: Any, changes: dict[str, Any], at: datetime, rule: str = "") -> bool:
+    """Apply team/assignee changes with their audit and timeline event. Returns whether the team
+    changed."""
     before = (ticket.team_id, ticket.assignee_id)
     update_audited(
         actor=actor,
@@ -395,137 +731,403 @@ def ticket_assign(*, ticket: Ticket, actor: Any, team: Any = _UNSET, assignee: A
         action="ticket.assign",
         account_id=ticket.account_id,
     )
-    now = timezone.now()
     if (ticket.team_id, ticket.assignee_id) != before:
-        _add_event(
-            ticket, EventType.ASSIGN, actor=actor, at=now, team=ticket.team_id, assignee=ticket.assignee_id
-        )
-    recompute_sla(ticket=ticket, now=now)
-    return ticket
+        data: dict[str, Any] = {"team": ticket.team_id, "assignee": ticket.assignee_id}
+        if rule:
+            data["rule"] = rule
+        _add_event(ticket, EventType.ASSIGN, actor=actor, at=at, **data)
+    return ticket.team_id != before[0]
 
 
-# --- SLA clocks ----------------------------------------------------------------------------------
+def _route(ticket: Ticket, *, actor: Any, at: datetime) -> None:
+    """Let the ticket's team routing choose an assignee (round-robin, least open load, with or
+    without the service's required skills). The team's routing row is locked while choosing, so
+    two tickets arriving together do not both go to the same "next" agent."""
+    from steward.accounts import selectors as people
 
-
-def _warning_at(policy: Any, kind: str, priority: str, report: dict[str, Any], now: datetime):
-    """The instant a running cycle's elapsed time reaches the warning share of its target."""
-    if report["status"] != SlaStatus.RUNNING:
-        return None
-    target_us = policy.target_us(kind, priority)
-    if target_us is None:
-        return None
-    elapsed_us = round(report["elapsed_business_seconds"] * 1_000_000)
-    remaining = math.ceil((policy.warning_percent * target_us - elapsed_us * 100) / 100)
-    if remaining <= 0:
-        return None
-    return add_business_time(now, timedelta(microseconds=remaining), policy.calendar).astimezone(UTC)
-
-
-def _upsert_sla(ticket: Ticket, kind: str, values: dict[str, Any], opened_at: datetime) -> None:
-    """Store one target's state. The sweeper's claims belong to a cycle: a new cycle clears them,
-    and a cycle back below its warning share (running) may warn again."""
-    same_cycle = When(cycle_opened_at=opened_at, then=F("breach_claimed_at"))
-    claims = {
-        "breach_claimed_at": Case(same_cycle, default=Value(None), output_field=DateTimeField()),
-        "warning_claimed_at": (
-            Value(None, output_field=DateTimeField())
-            if values["status"] == SlaStatus.RUNNING
-            else Case(
-                When(cycle_opened_at=opened_at, then=F("warning_claimed_at")),
-                default=Value(None),
-                output_field=DateTimeField(),
-            )
-        ),
-    }
-    rows = TicketSla.objects.filter(ticket=ticket, target=kind)
-    if rows.update(cycle_opened_at=opened_at, **values, **claims):
+    routing_row = TeamRouting.objects.select_for_update().filter(team_id=ticket.team_id).first()
+    if routing_row is None or routing_row.strategy == AssignmentStrategy.MANUAL:
         return
-    try:
-        with transaction.atomic():
-            TicketSla.objects.create(ticket=ticket, target=kind, cycle_opened_at=opened_at, **values)
-    except IntegrityError:  # created concurrently: update it instead
-        rows.update(cycle_opened_at=opened_at, **values, **claims)
+    required = frozenset(ticket.service.required_skills) if ticket.service_id is not None else frozenset()
+    agents = people.team_agents_with_skills(team_id=ticket.team_id, on_date=timezone.localdate(at))
+    loads = selectors.open_loads([uid for uid, _ in agents])
+    candidates = [
+        routing.Candidate(user_id=uid, open_tickets=loads.get(uid, 0), skills=skills)
+        for uid, skills in agents
+    ]
+    chosen = routing.choose_assignee(
+        routing_row.strategy,
+        candidates,
+        required_skills=required if routing_row.match_skills else frozenset(),
+        last_assignee_id=routing_row.last_assignee_id,
+    )
+    if chosen is None:
+        return
+    from steward.accounts.models import User
+
+    _assign(
+        ticket,
+        actor=actor,
+        changes={"assignee": User.objects.get(pk=chosen)},
+        at=at,
+        rule=routing_row.strategy,
+    )
+    TeamRouting.objects.filter(pk=routing_row.pk).update(last_assignee_id=chosen)
 
 
-def _record_sla_event(
-    ticket: Ticket, kind: str, event: str, row_values: dict[str, Any], now: datetime
-) -> None:
-    type_ = EventType.SLA_BREACHED if event == "breach" else EventType.SLA_WARNING
-    data = {"target": kind, "deadline": row_values["deadline"]}
-    if event == "breach":
-        data["breached_at"] = row_values["breached_at"]
-    _add_event(ticket, type_, actor=None, at=now, **data)
-    audit.record(
-        actor=None,
-        action="sla.breached" if event == "breach" else "sla.warning",
-        obj=ticket,
-        changes=data,
-        account_id=ticket.account_id,
+@transaction.atomic
+def team_routing_set(*, actor: Any, team: Any, strategy: str, match_skills: bool = False) -> TeamRouting:
+    """How the team's new tickets are assigned (admins and managers)."""
+    access.require_role(actor, "admin", "manager")
+    if strategy not in AssignmentStrategy.values:
+        raise ValidationFailed.for_field("strategy", f"must be one of {', '.join(AssignmentStrategy.values)}")
+    row = TeamRouting.objects.filter(team=team).first()
+    if row is None:
+        return create_audited(
+            actor=actor,
+            instance=TeamRouting(team=team, strategy=strategy, match_skills=bool(match_skills)),
+            action="team_routing.create",
+        )
+    return update_audited(
+        actor=actor,
+        instance=row,
+        changes={"strategy": strategy, "match_skills": bool(match_skills)},
+        allowed=("strategy", "match_skills"),
+        action="team_routing.update",
     )
 
 
-def recompute_sla(
-    *, ticket: Ticket, now: datetime | None = None, claimed: dict[str, str] | None = None
-) -> dict[str, list[str]]:
-    """Replay the ticket's timeline (`desk.sla`) and store each target's state in `TicketSla`.
+# --- tags, links, merge --------------------------------------------------------------------------
 
-    A target that newly reached warning or breached is claimed by compare-and-set on its
-    `warning_claimed_at` / `breach_claimed_at` and gets one "sla_warning"/"sla_breached" event and
-    audit record; `claimed` names targets the caller (the sweeper) has already claimed
-    ({target: "warning" | "breach"}). Returns the targets that got an event
-    ({"warnings": [...], "breaches": [...]}). Must run inside the caller's transaction."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("recompute_sla must run inside the service's transaction")
-    now = now or timezone.now()
-    claimed = claimed or {}
-    recorded: dict[str, list[str]] = {"warnings": [], "breaches": []}
-    rows = list(ticket.events.filter(type__in=REPLAY_EVENT_TYPES).order_by("at", "id"))
-    if not rows:
-        TicketSla.objects.filter(ticket=ticket).delete()
-        return recorded
-    events = [{**row.data, "at": row.at, "type": row.type} for row in rows]
-    policies = [e.get("policy") or NO_POLICY for e in events if e["type"] in ("created", "policy")]
-    for event in events:
-        if event["type"] in ("created", "policy"):
-            event["policy"] = event.get("policy") or NO_POLICY
-    now = max(now, rows[-1].at)
-    cycles = replay_cycles(policies[0], events, now)
-    current = parse_policy(policies[-1])
-    priority = next(e["priority"] for e in reversed(events) if e["type"] in ("created", "priority"))
+TAG_MAX = 20
 
-    for kind in TARGETS:
-        if not cycles[kind]:
-            TicketSla.objects.filter(ticket=ticket, target=kind).delete()
-            continue
-        report = cycles[kind][-1]
-        values = {
-            "deadline": report["deadline"],
-            "warning_at": _warning_at(current, kind, priority, report, now),
-            "status": report["status"],
-            "met_at": report["met_at"],
-            "breached_at": report["breached_at"],
-            "elapsed_business_seconds": report["elapsed_business_seconds"],
-            "paused_business_seconds": report["paused_business_seconds"],
-            "updated_at": now,
-        }
-        _upsert_sla(ticket, kind, values, report["opened_at"])
-        status = report["status"]
-        if status == SlaStatus.BREACHED:
-            event, column = "breach", "breach_claimed_at"
-        elif status == SlaStatus.WARNING:
-            event, column = "warning", "warning_claimed_at"
-        else:
-            continue
-        mine = claimed.get(kind) == event or bool(
-            TicketSla.objects.filter(ticket=ticket, target=kind, **{f"{column}__isnull": True}).update(
-                **{column: now}
-            )
+
+def normalise_tag(raw: str) -> str:
+    tag = re.sub(r"[^\w-]+", "-", str(raw).strip().lower()).strip("-")
+    return tag[:50]
+
+
+@transaction.atomic
+def ticket_set_tags(*, ticket: Ticket, actor: Any, tags: Sequence[str]) -> list[str]:
+    """Replace the ticket's tags (normalised: lower case, words joined by hyphens). Staff only."""
+    _require_visible(actor, ticket)
+    _require_desk_staff(actor)
+    if isinstance(tags, str):
+        raise ValidationFailed.for_field("tags", "must be a list of tags")
+    wanted = sorted({t for t in (normalise_tag(x) for x in tags) if t})
+    if len(wanted) > TAG_MAX:
+        raise ValidationFailed.for_field("tags", f"at most {TAG_MAX} tags")
+    current = sorted(ticket.tags.values_list("name", flat=True))
+    if wanted == current:
+        return current
+    objects = []
+    for name in wanted:
+        tag, _ = Tag.objects.get_or_create(name=name)
+        objects.append(tag)
+    ticket.tags.set(objects)
+    added = sorted(set(wanted) - set(current))
+    removed = sorted(set(current) - set(wanted))
+    now = timezone.now()
+    _add_event(ticket, EventType.TAGS, actor=actor, at=now, added=added, removed=removed)
+    audit.record(
+        actor=actor,
+        action="ticket.tags",
+        obj=ticket,
+        changes={"tags": [current, wanted]},
+        account_id=ticket.account_id,
+    )
+    return wanted
+
+
+@transaction.atomic
+def ticket_link(*, ticket: Ticket, actor: Any, other: Ticket, kind: str = LinkKind.RELATED) -> TicketLink:
+    """Link two tickets (staff): `ticket` is <kind> `other`. Both must be visible to the actor."""
+    _require_visible(actor, ticket)
+    _require_desk_staff(actor)
+    if other is None or not selectors.is_visible(actor, other):
+        raise ValidationFailed.for_field("other", "no such ticket")
+    if kind not in LinkKind.values:
+        raise ValidationFailed.for_field("kind", f"must be one of {', '.join(LinkKind.values)}")
+    if other.pk == ticket.pk:
+        raise ValidationFailed.for_field("other", "a ticket cannot be linked to itself")
+    if TicketLink.objects.filter(
+        Q(from_ticket=ticket, to_ticket=other) | Q(from_ticket=other, to_ticket=ticket)
+    ).exists():
+        raise ValidationFailed.for_field("other", "these tickets are already linked")
+    now = timezone.now()
+    link = create_audited(
+        actor=actor,
+        instance=TicketLink(from_ticket=ticket, to_ticket=other, kind=kind, created_by=actor, created_at=now),
+        action="ticket.link",
+        account_id=ticket.account_id,
+    )
+    _add_event(ticket, EventType.LINK, actor=actor, at=now, kind=kind, other=other.pk, direction="out")
+    _add_event(other, EventType.LINK, actor=actor, at=now, kind=kind, other=ticket.pk, direction="in")
+    return link
+
+
+@transaction.atomic
+def ticket_unlink(*, ticket: Ticket, actor: Any, other: Ticket) -> None:
+    _require_visible(actor, ticket)
+    _require_desk_staff(actor)
+    if other is None or not selectors.is_visible(actor, other):
+        raise ValidationFailed.for_field("other", "no such ticket")
+    links = TicketLink.objects.filter(
+        Q(from_ticket=ticket, to_ticket=other) | Q(from_ticket=other, to_ticket=ticket)
+    )
+    if not links.exists():
+        raise ValidationFailed.for_field("other", "these tickets are not linked")
+    now = timezone.now()
+    for link in links:
+        audit.record(
+            actor=actor,
+            action="ticket.unlink",
+            obj=ticket,
+            changes={"other": other.pk, "kind": link.kind},
+            account_id=ticket.account_id,
         )
-        if mine:
-            _record_sla_event(ticket, kind, event, values, now)
-            recorded["breaches" if event == "breach" else "warnings"].append(kind)
-    for kind, event in claimed.items():  # a claim the replay did not bear out is released
-        if kind not in recorded["breaches" if event == "breach" else "warnings"]:
-            column = "breach_claimed_at" if event == "breach" else "warning_claimed_at"
-            TicketSla.objects.filter(ticket=ticket, target=kind).update(**{column: None})
-    return recorded
+    links.delete()
+    _add_event(ticket, EventType.LINK, actor=actor, at=now, other=other.pk, removed=True)
+    _add_event(other, EventType.LINK, actor=actor, at=now, other=ticket.pk, removed=True)
+
+
+def _require_not_merged(ticket: Ticket) -> None:
+    merged_into = Ticket.objects.filter(pk=ticket.pk).values_list("merged_into_id", flat=True).first()
+    if merged_into is not None:
+        raise ValidationFailed.for_field(
+            "ticket", f"this ticket was merged into T-{merged_into:06d}; reply there"
+        )
+
+
+@transaction.atomic
+def ticket_merge(*, ticket: Ticket, actor: Any, into: Ticket) -> Ticket:
+    """Merge a duplicate into another ticket of the same account (staff). The duplicate is closed
+    with `merged_into` set and linked as a duplicate; its conversation stays where it was, and the
+    surviving ticket gets an internal note that points to it. Mail replies to the duplicate thread
+    into the surviving ticket from then on. Returns the surviving ticket."""
+    _require_visible(actor, ticket)
+    _require_desk_staff(actor)
+    if into is None or not selectors.is_visible(actor, into):
+        raise ValidationFailed.for_field("into", "no such ticket")
+    ticket.refresh_from_db()
+    into.refresh_from_db()
+    if into.pk == ticket.pk:
+        raise ValidationFailed.for_field("into", "a ticket cannot be merged into itself")
+    if into.account_id != ticket.account_id:
+        raise ValidationFailed.for_field("into", "only tickets of the same customer account can be merged")
+    if ticket.merged_into_id is not None:
+        raise ValidationFailed.for_field("ticket", "this ticket is already merged")
+    if into.merged_into_id is not None:
+        raise ValidationFailed.for_field(
+            "into", f"{into.number} was itself merged; merge into T-{into.merged_into_id:06d}"
+        )
+    now = timezone.now()
+    update_audited(
+        actor=actor,
+        instance=ticket,
+        changes={"merged_into": into},
+        allowed=("merged_into",),
+        action="ticket.merge",
+        account_id=ticket.account_id,
+    )
+    TicketLink.objects.filter(
+        Q(from_ticket=ticket, to_ticket=into) | Q(from_ticket=into, to_ticket=ticket)
+    ).delete()
+    TicketLink.objects.create(
+        from_ticket=ticket, to_ticket=into, kind=LinkKind.DUPLICATE, created_by=actor, created_at=now
+    )
+    _add_event(ticket, EventType.MERGE, actor=actor, at=now, into=into.pk)
+    _add_event(into, EventType.MERGE, actor=actor, at=now, merged=ticket.pk)
+    if ticket.status not in DONE_STATUSES:
+        _set_status(ticket, actor=actor, status=Status.RESOLVED, at=now, reason="merged", survey=False)
+    if ticket.status != Status.CLOSED:
+        _set_status(ticket, actor=actor, status=Status.CLOSED, at=now, reason="merged", survey=False)
+    recompute_sla(ticket=ticket, now=now)
+    note = f"Merged {ticket.number} “{ticket.subject}” into this ticket."
+    _add_message(into, actor=actor, body=note, public=False, from_customer=False, at=now)
+    return into
+
+
+# --- time-driven work: escalations and auto-close (claimed by compare-and-set) -------------------
+
+PRIORITY_UP = {"P4": "P3", "P3": "P2", "P2": "P1", "P1": "P1"}
+
+
+def escalation_fire(*, escalation_id: int, now: datetime) -> bool:
+    """Claim one due escalation (``UPDATE … SET fired_at = now WHERE id = … AND fired_at IS NULL
+    AND due_at <= now``) and, if this caller won it, run its actions, in one transaction. Returns
+    whether it ran. Safe with any number of sweepers."""
+    with transaction.atomic():
+        won = TicketEscalation.objects.filter(
+            pk=escalation_id, fired_at__isnull=True, due_at__lte=now
+        ).update(fired_at=now)
+        if won != 1:
+            return False
+        row = TicketEscalation.objects.select_related("level", "ticket").get(pk=escalation_id)
+        ticket = row.ticket
+        level = row.level
+        done: list[str] = []
+        recompute = False
+        for action in level.actions:
+            kind = action["type"]
+            if kind == "raise_priority" and ticket.is_open:
+                new = PRIORITY_UP[ticket.priority]
+                if _change_priority(
+                    ticket,
+                    actor=None,
+                    priority=new,
+                    reason=f"escalation: {row.target} {level.offset_minutes:+d} min",
+                    at=now,
+                ):
+                    recompute = True
+                    done.append(f"priority {new}")
+            elif kind == "reassign_team" and ticket.is_open:
+                from steward.accounts.models import Team
+
+                team = Team.objects.filter(pk=action["team_id"]).first()
+                if team is not None and team.pk != ticket.team_id:
+                    changes: dict[str, Any] = {"team": team}
+                    if ticket.assignee_id is not None and not _is_member(team.pk, ticket.assignee_id):
+                        changes["assignee"] = None
+                    _assign(ticket, actor=None, changes=changes, at=now, rule="escalation")
+                    if ticket.assignee_id is None:
+                        _route(ticket, actor=None, at=now)
+                    recompute = True
+                    done.append(f"reassigned to {team}")
+            elif kind in ("notify_users", "notify_team"):
+                recipients = notify.escalation_recipients(action)
+                notify.escalated(
+                    ticket=ticket, target=row.target, offset_minutes=level.offset_minutes, to=recipients
+                )
+                done.append(f"notified {len(recipients)}")
+        _add_event(
+            ticket,
+            EventType.ESCALATION,
+            actor=None,
+            at=now,
+            target=row.target,
+            offset_minutes=level.offset_minutes,
+            level=level.pk,
+            actions=done,
+        )
+        audit.record(
+            actor=None,
+            action="sla.escalation",
+            obj=ticket,
+            changes={"target": row.target, "offset_minutes": level.offset_minutes, "actions": done},
+            account_id=ticket.account_id,
+        )
+        if recompute:
+            recompute_sla(ticket=ticket, now=now)
+        return True
+
+
+def ticket_autoclose(*, ticket_id: int, now: datetime) -> bool:
+    """Close one resolved ticket whose resolution is older than `STEWARD_AUTOCLOSE_DAYS`, claimed
+    by a conditional UPDATE on its status (so two workers never both close it). Returns whether
+    this call closed it."""
+    cutoff = now - timedelta(days=settings.STEWARD_AUTOCLOSE_DAYS)
+    with transaction.atomic():
+        won = Ticket.objects.filter(pk=ticket_id, status=Status.RESOLVED, resolved_at__lte=cutoff).update(
+            status=Status.CLOSED, closed_at=now, updated_at=now
+        )
+        if won != 1:
+            return False
+        ticket = Ticket.objects.get(pk=ticket_id)
+        _add_event(
+            ticket,
+            EventType.STATUS,
+            actor=None,
+            at=now,
+            status=Status.CLOSED,
+            reason="auto-close",
+            **{"from": Status.RESOLVED},
+        )
+        audit.record(
+            actor=None,
+            action="ticket.autoclose",
+            obj=ticket,
+            changes={"status": [Status.RESOLVED, Status.CLOSED]},
+            account_id=ticket.account_id,
+            actor_label="auto-close",
+        )
+        recompute_sla(ticket=ticket, now=now)
+        return True
+
+
+# --- saved views and bulk actions ----------------------------------------------------------------
+
+
+@transaction.atomic
+def saved_view_create(*, actor: Any, name: str, queue: str = "all", filters: dict | None = None) -> SavedView:
+    """Save a named queue with filters for the actor (desk staff). Filters are checked by running
+    the queue once (unknown names or values are refused, naming the field)."""
+    _require_desk_staff(actor)
+    filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
+    order = filters.pop("order", "")
+    try:
+        selectors.ticket_queue(actor, queue, order=order, **filters).exists()
+    except ValueError as exc:
+        field, _, message = str(exc).partition(": ")
+        raise ValidationFailed.for_field(field if message else "filters", message or str(exc)) from None
+    if order:
+        filters["order"] = order
+    view = SavedView(user=actor, name=_require_text("name", name)[:80], queue=queue, filters=filters)
+    if SavedView.objects.filter(user=actor, name=view.name).exists():
+        raise ValidationFailed.for_field("name", "you already have a view of this name")
+    return create_audited(actor=actor, instance=view, action="saved_view.create")
+
+
+@transaction.atomic
+def saved_view_delete(*, actor: Any, view: SavedView) -> None:
+    """Delete one of the actor's own saved views (anyone else's is NotFound)."""
+    view = selectors.saved_view_get(actor, view.pk)
+    audit.record(actor=actor, action="saved_view.delete", obj=view, changes={"name": [view.name, None]})
+    view.delete()
+
+
+BULK_ACTIONS = ("assign", "status", "priority", "tags")
+
+
+@transaction.atomic
+def ticket_bulk_update(
+    *,
+    actor: Any,
+    ticket_ids: Sequence[int],
+    action: str,
+    team: Any = _UNSET,
+    assignee: Any = _UNSET,
+    status: str = "",
+    priority: str = "",
+    reason: str = "",
+    add_tags: Sequence[str] = (),
+) -> int:
+    """Apply one action to many tickets, all or nothing (one transaction: if any ticket refuses,
+    none changes). Every id must be a ticket the actor sees. Returns how many were updated."""
+    _require_desk_staff(actor)
+    if action not in BULK_ACTIONS:
+        raise ValidationFailed.for_field("action", f"must be one of {', '.join(BULK_ACTIONS)}")
+    ids = sorted({int(i) for i in ticket_ids})
+    if not ids:
+        raise ValidationFailed.for_field("ticket_ids", "choose at least one ticket")
+    if len(ids) > 500:
+        raise ValidationFailed.for_field("ticket_ids", "at most 500 tickets at once")
+    tickets = list(selectors.tickets_for(actor).filter(pk__in=ids).order_by("pk"))
+    if len(tickets) != len(ids):
+        missing = sorted(set(ids) - {t.pk for t in tickets})
+        raise ValidationFailed.for_field("ticket_ids", f"no such ticket: {missing[0]}")
+    for ticket in tickets:
+        try:
+            if action == "assign":
+                ticket_assign(ticket=ticket, actor=actor, team=team, assignee=assignee)
+            elif action == "status":
+                if ticket.status != status:
+                    ticket_change_status(ticket=ticket, actor=actor, status=status)
+            elif action == "priority":
+                ticket_change_priority(ticket=ticket, actor=actor, priority=priority, reason=reason)
+            else:
+                current = list(ticket.tags.values_list("name", flat=True))
+                ticket_set_tags(ticket=ticket, actor=actor, tags=[*current, *add_tags])
+        except ValidationFailed as exc:
+            raise ValidationFailed(f"{ticket.number}: {exc.message}", fields=exc.fields) from None
+    return len(tickets)

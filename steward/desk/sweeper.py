@@ -5,6 +5,8 @@ of time. Each tick it looks up, through the partial indexes on `TicketSla`,
 
 * due warnings: running, ``warning_at <= now``, ``warning_claimed_at IS NULL``;
 * due breaches: running or warning, ``deadline < now``, ``breach_claimed_at IS NULL``;
+* due escalation levels: ``due_at <= now``, ``fired_at IS NULL`` (their actions run once);
+* resolved tickets past the auto-close delay (closed by a conditional UPDATE on the status);
 
 and claims each row by compare-and-set (``UPDATE … SET claimed = now WHERE id = … AND claimed IS
 NULL``, acting only when the row count is 1), so any number of sweepers never act twice on a row.
@@ -15,13 +17,15 @@ one transaction per row: a failure rolls the claim back and the next tick retrie
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from steward.desk.models import SlaStatus, Ticket, TicketSla
-from steward.desk.services import recompute_sla
+from steward.desk.clocks import recompute_sla
+from steward.desk.models import SlaStatus, Status, Ticket, TicketEscalation, TicketSla
+from steward.desk.services import escalation_fire, ticket_autoclose
 
 logger = logging.getLogger("steward.desk.sweeper")
 
@@ -79,3 +83,50 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     if counts["warnings"] or counts["breaches"]:
         logger.info("SLA sweep at %s: %s", now.isoformat(), counts)
     return counts
+
+
+def sweep_escalations(now: datetime | None = None) -> dict[str, int]:
+    """Fire the escalation levels due at ``now`` (each claimed by compare-and-set)."""
+    now = now or timezone.now()
+    counts = {"escalations": 0, "skipped": 0}
+    while True:
+        ids = list(
+            TicketEscalation.objects.filter(fired_at__isnull=True, due_at__lte=now)
+            .order_by("due_at", "id")
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        if not ids:
+            break
+        for pk in ids:
+            if escalation_fire(escalation_id=pk, now=now):
+                counts["escalations"] += 1
+            else:
+                counts["skipped"] += 1
+        if len(ids) < BATCH:
+            break
+    if counts["escalations"]:
+        logger.info("escalations at %s: %s", now.isoformat(), counts)
+    return counts
+
+
+def sweep_autoclose(now: datetime | None = None) -> int:
+    """Close resolved tickets whose resolution is older than STEWARD_AUTOCLOSE_DAYS."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.STEWARD_AUTOCLOSE_DAYS)
+    closed = 0
+    while True:
+        ids = list(
+            Ticket.objects.filter(status=Status.RESOLVED, resolved_at__lte=cutoff)
+            .order_by("resolved_at", "id")
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        if not ids:
+            break
+        progress = 0
+        for pk in ids:
+            if ticket_autoclose(ticket_id=pk, now=now):
+                closed += 1
+                progress += 1
+        if progress == 0 or len(ids) < BATCH:
+            break
+    return closed

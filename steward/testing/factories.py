@@ -181,3 +181,17 @@ class TicketFactory(factory.django.DjangoModelFactory):
     account = factory.SubFactory(AccountFactory)
     subject = factory.Sequence(lambda n: f"Ticket {n}")
     priority = "P3"
+
+
+class AttachmentFactory(factory.django.DjangoModelFactory):
+    """A small text file on a ticket (stored through the default storage)."""
+
+    class Meta:
+        model = "desk.Attachment"
+
+    ticket = factory.SubFactory(TicketFactory)
+    file = factory.django.FileField(filename="report.txt", data=b"hello")
+    filename = "report.txt"
+    content_type = "text/plain"
+    size = 5
+    sha256 = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"

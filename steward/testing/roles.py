@@ -5,3 +5,4 @@ EDITORS = ["admin", "manager", "dispatcher", "agent"]  # may write to the custom
 CUSTOMERS = ["customer_a_requester", "customer_a_admin", "customer_b_admin"]
 A_USERS = ["customer_a_requester", "customer_a_admin"]  # account A's users, who must not see B
 ACTORS = [*CUSTOMERS, *STAFF]
+DESK = ["admin", "manager", "dispatcher", "agent"]  # work tickets (desk.selectors.DESK_ROLES)

@@ -8,7 +8,7 @@ import pytest
 from django.urls import get_resolver
 
 from steward.testing import factories as f
-from steward.testing.roles import A_USERS, ACTORS, EDITORS, STAFF
+from steward.testing.roles import A_USERS, ACTORS, DESK, EDITORS, STAFF
 
 
 def expect(ok: list[str], *, hidden: list[str] = (), forbidden_default: int = 403) -> dict[str, int]:
@@ -95,6 +95,12 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
         "/catalog/contracts/{contract_b}/edit/",
         expect(["admin", "manager"], hidden=A_USERS),
     ),
+    # desk: a file on a ticket of account B, for the desk's staff and B's customer admin
+    (
+        "desk:attachment_download",
+        "/desk/attachments/{attachment_b}/",
+        expect([*DESK, "customer_b_admin"], hidden=[*A_USERS, "technician"]),
+    ),
 ]
 PAGES_WITHOUT_LOGIN = {"accounts:login", "accounts:logout", "accounts:token_revoke", "core:healthz"}
 
@@ -112,6 +118,7 @@ def page_objects(world):
         "hidden_service": f.ServiceFactory(portal_visible=False).pk,
         "policy": f.SlaPolicyFactory().pk,
         "contract_b": f.ContractFactory(account=world.account_b).pk,
+        "attachment_b": f.AttachmentFactory(ticket=f.TicketFactory(account=world.account_b)).pk,
     }
 
 

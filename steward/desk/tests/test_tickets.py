@@ -403,7 +403,7 @@ def test_assign_checks_staff_and_team_membership(world, policy, clock):
     assert list(selectors.ticket_queue(agent, "unassigned")) == [ticket]
 
 
-def test_breaching_soon_orders_by_the_nearest_resolution_deadline(world, policy, clock):
+def test_breaching_soon_orders_by_the_nearest_running_deadline(world, policy, clock):
     agent = world.users["agent"]
     p3 = new_ticket(world, impact="medium", urgency="medium", subject="slow")  # 1440 min
     p1 = new_ticket(world, impact="high", urgency="high", subject="down")  # 180 min
@@ -412,7 +412,7 @@ def test_breaching_soon_orders_by_the_nearest_resolution_deadline(world, policy,
     services.ticket_change_status(ticket=resolved, actor=agent, status="resolved")
     queue = list(selectors.ticket_queue(agent, "breaching_soon"))
     assert queue == [p1, p2, p3]
-    assert queue[0].resolution_deadline == MON + timedelta(minutes=180)
+    assert queue[0].sla_next_deadline == MON + timedelta(minutes=30)  # P1's first response
 
 
 # --- isolation -----------------------------------------------------------------------------------
