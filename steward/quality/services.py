@@ -103,7 +103,7 @@ def _survey_mail_body(survey: Survey, ticket: Any) -> str:
         "Or open the whole survey (two questions and room for a comment):",
         survey_url(survey),
         "",
-        f"The link needs no sign-in, can be answered once and works until {local_expiry:%d %B %Y, %H:%M}.",
+        f"The link needs no sign-in, can be answered once and works until {local_expiry.day} {local_expiry:%B %Y, %H:%M}.",
         "",
         "Thank you!",
     ]

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from steward.core import access
 from steward.core.errors import ValidationFailed
@@ -19,10 +19,11 @@ from steward.quality.forms import SurveyAnswerForm, SurveyFilterForm
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    """A page reached by a secret link: never cached or indexed, and the link is not passed on."""
+    """A page reached by a secret link: never cached or indexed. The site-wide "same-origin"
+    referrer policy already keeps the link from other sites; "no-referrer" would make browsers
+    send `Origin: null` with the form, which Django's CSRF check rightly refuses."""
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -38,7 +39,7 @@ def _preselected(value: str | None) -> int | None:
 
 
 @csrf_protect
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the form (with the mailed score preselected) and never writes: mail scanners
     open links. POST stores the answer through the service."""
@@ -47,7 +48,7 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     if state == "expired":
         return _closed(request, survey, state, status=410)
     if state == "answered":  # a second visit is normal (the thank-you page was closed); a second POST is not
-        return _closed(request, survey, state, status=200 if request.method == "GET" else 409)
+        return _closed(request, survey, state, status=409 if request.method == "POST" else 200)
     if request.method == "POST":
         form = SurveyAnswerForm(request.POST)
         if form.is_valid():
@@ -68,7 +69,7 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     return _private(render(request, "quality/survey_answer.html", context, status=status))
 
 
-@require_GET
+@require_safe
 def survey_thanks(request: HttpRequest, token: str) -> HttpResponse:
     survey = selectors.survey_for_token(token)
     response = selectors.survey_response_of(survey)
