@@ -233,7 +233,10 @@ def survey_answer(*, token: str, csat: Any = None, nps: Any = None, comment: str
         with transaction.atomic():
             response.save(force_insert=True)
     except IntegrityError:
-        raise SurveyAnswered("this survey was answered already; thank you") from None
+        # A concurrent answer committed first (its row is visible to this new statement).
+        if SurveyResponse.objects.filter(survey_id=survey.pk).exists():
+            raise SurveyAnswered("this survey was answered already; thank you") from None
+        raise
     Survey.objects.filter(pk=survey.pk).update(answered_at=now)
     add_event(
         survey.ticket,
