@@ -68,6 +68,7 @@ def test_end_to_end_resolve_send_open_answer(world, desk_setup, clock):
     assert 'name="nps"' in html and 'name="comment"' in html and "csrfmiddlewaretoken" in html
     assert page["Cache-Control"] == "private, no-store" and page["X-Robots-Tag"] == "noindex, nofollow"
     assert page["Referrer-Policy"] == "same-origin"  # the token never leaves the site in a Referer
+    assert client.head(four).status_code == 200  # link checkers probe with HEAD
     assert _writes() == before, "opening a link must not write (mail scanners prefetch links)"
 
     answer = client.post(four, {"csat": "4", "nps": "9", "comment": "  Quick and friendly.  "})
