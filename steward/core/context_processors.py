@@ -23,6 +23,10 @@ def navigation(request: HttpRequest) -> dict:
         ]
         if user.has_role(*access.USER_ADMINS):
             items.append(("Users", reverse("accounts:user_list")))
+        from steward.quality.selectors import is_survey_staff
+
+        if is_survey_staff(user):
+            items.append(("Surveys", reverse("quality:survey_list")))
     elif user is not None and access.is_customer(user):
         items = [
             ("Home", reverse("core:home")),

@@ -195,3 +195,44 @@ class AttachmentFactory(factory.django.DjangoModelFactory):
     content_type = "text/plain"
     size = 5
     sha256 = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+
+
+# --- quality: surveys ----------------------------------------------------------------------------
+
+
+class SurveyFactory(factory.django.DjangoModelFactory):
+    """A survey about a resolution of `ticket`, due now, answerable for 14 days. Pass sent_at (and
+    answered_at) for the state you need; surveys of a real resolution come from desk.services."""
+
+    class Meta:
+        model = "quality.Survey"
+
+    ticket = factory.SubFactory(TicketFactory)
+    account = factory.SelfAttribute("ticket.account")
+    resolved_at = factory.LazyFunction(lambda: dt.datetime.now(dt.UTC))
+    email = factory.Sequence(lambda n: f"requester{n}@example.org")
+    created_at = factory.SelfAttribute("resolved_at")
+    due_at = factory.SelfAttribute("resolved_at")
+    expires_at = factory.LazyAttribute(lambda o: o.due_at + dt.timedelta(days=14))
+
+
+class SurveyResponseFactory(factory.django.DjangoModelFactory):
+    """An answered survey: the response keeps the survey's snapshot of ticket, account, agent,
+    team and service."""
+
+    class Meta:
+        model = "quality.SurveyResponse"
+
+    survey = factory.SubFactory(
+        SurveyFactory,
+        sent_at=factory.SelfAttribute("resolved_at"),
+        answered_at=factory.SelfAttribute("resolved_at"),
+    )
+    ticket = factory.SelfAttribute("survey.ticket")
+    account = factory.SelfAttribute("survey.account")
+    agent = factory.SelfAttribute("survey.agent")
+    team = factory.SelfAttribute("survey.team")
+    service = factory.SelfAttribute("survey.service")
+    csat = 4
+    nps = 9
+    answered_at = factory.SelfAttribute("survey.answered_at")

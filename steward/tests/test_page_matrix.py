@@ -101,8 +101,12 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
         "/desk/attachments/{attachment_b}/",
         expect([*DESK, "customer_b_admin"], hidden=[*A_USERS, "technician"]),
     ),
+    # quality: the survey responses list, for the desk's staff
+    ("quality:survey_list", "/quality/surveys/", expect(DESK)),
 ]
 PAGES_WITHOUT_LOGIN = {"accounts:login", "accounts:logout", "accounts:token_revoke", "core:healthz"}
+# The survey answer pages are reached by a signed link without signing in (quality/tests/test_answering.py).
+PAGES_WITHOUT_LOGIN |= {"quality:survey_answer", "quality:survey_thanks"}
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from django.forms.models import model_to_dict
 from steward.core.models import AuditEvent
 from steward.testing.roles import ACTORS as ROLE_ACTORS
 from steward.testing.roles import CUSTOMERS, EDITORS, STAFF
+from steward.testing.roles import DESK as DESK_STAFF
 
 ACTORS = ["anonymous", *ROLE_ACTORS]
 
@@ -399,6 +400,30 @@ CASES = [
         denied=_b_hidden(),
         changes="contract_b",
     ),
+    # quality: survey responses (read-only). Desk staff see all, a customer admin their account's;
+    # requesters and technicians none (403 for the lists, 404 for one response).
+    Case(
+        "list survey responses",
+        "GET",
+        "/api/v1/quality/survey-responses",
+        200,
+        [*DESK_STAFF, "customer_a_admin", "customer_b_admin"],
+    ),
+    Case(
+        "survey summary",
+        "GET",
+        "/api/v1/quality/survey-responses/summary?csat=4",
+        200,
+        [*DESK_STAFF, "customer_a_admin", "customer_b_admin"],
+    ),
+    Case(
+        "get other survey response",
+        "GET",
+        "/api/v1/quality/survey-responses/{response_b}",
+        200,
+        [*DESK_STAFF, "customer_b_admin"],
+        denied=_b_hidden(technician=404),
+    ),
 ]
 
 
@@ -433,6 +458,7 @@ def matrix_world(world):
         "staff_user": staff_user,
         "foreign_token": foreign_token,
     }
+    objects["response_b"] = f.SurveyResponseFactory(survey__ticket__account=world.account_b)
     return world, objects
 
 
