@@ -8,7 +8,7 @@ import pytest
 from django.urls import get_resolver
 
 from steward.testing import factories as f
-from steward.testing.roles import A_USERS, ACTORS, DESK, EDITORS, STAFF
+from steward.testing.roles import A_USERS, ACTORS, CUSTOMERS, DESK, EDITORS, STAFF
 
 
 def expect(ok: list[str], *, hidden: list[str] = (), forbidden_default: int = 403) -> dict[str, int]:
@@ -101,6 +101,20 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
         "/desk/attachments/{attachment_b}/",
         expect([*DESK, "customer_b_admin"], hidden=[*A_USERS, "technician"]),
     ),
+    # portal: customer users only (staff 403 on every page); a ticket of account B is B's admin's,
+    # a 404 for A's users; the actions answer GET with 405 to whoever may see the ticket
+    ("portal:home", "/portal/", expect(CUSTOMERS)),
+    ("portal:request_list", "/portal/requests/", expect(CUSTOMERS)),
+    ("portal:request_create", "/portal/requests/new/", expect(CUSTOMERS)),
+    ("portal:request_detail", "/portal/requests/{ticket_b}/", expect(["customer_b_admin"], hidden=A_USERS)),
+    *[
+        (
+            f"portal:request_{action}",
+            f"/portal/requests/{{ticket_b}}/{action}/",
+            {**expect([], hidden=A_USERS), "customer_b_admin": 405},
+        )
+        for action in ("reply", "close", "reopen")
+    ],
 ]
 PAGES_WITHOUT_LOGIN = {"accounts:login", "accounts:logout", "accounts:token_revoke", "core:healthz"}
 
@@ -119,6 +133,7 @@ def page_objects(world):
         "policy": f.SlaPolicyFactory().pk,
         "contract_b": f.ContractFactory(account=world.account_b).pk,
         "attachment_b": f.AttachmentFactory(ticket=f.TicketFactory(account=world.account_b)).pk,
+        "ticket_b": f.TicketFactory(account=world.account_b).pk,
     }
 
 
