@@ -291,7 +291,7 @@ def portal_requests(
     the subject or a number such as T-000123."""
     if status not in ("", *STATUS_GROUPS):
         raise ValueError(f"status: must be one of {', '.join(STATUS_GROUPS)}")
-    qs = ticket_queue(user, "all", order="updated", status=status, q=q)
+    qs = ticket_queue(user, "all", order="updated", status=status, q=q).select_related("contact")
     if requester is not None:
         qs = qs.filter(requester_id=requester)
     return qs

@@ -353,6 +353,7 @@ def ticket_reply(
     if access.is_customer(actor):
         if not public:
             raise ValidationFailed.for_field("public", "a customer's message is always public")
+        _require_reopenable_if_done(ticket)
         return _customer_message(
             ticket=ticket, actor=actor, contact=None, body=body, attachments=attachments, via=via
         )
@@ -577,6 +578,19 @@ def ticket_change_status(*, ticket: Ticket, actor: Any, status: str) -> Ticket:
     _set_status(ticket, actor=actor, status=status, at=now)
     recompute_sla(ticket=ticket, now=now)
     return ticket
+
+
+def _require_reopenable_if_done(ticket: Ticket) -> None:
+    """A customer's reply reopens a resolved or closed ticket; past the reopen window (or once the
+    ticket was merged) it would land on a ticket nobody works any more, so it is refused."""
+    ticket.refresh_from_db()
+    if ticket.status in DONE_STATUSES and ticket.merged_into_id is None:
+        if not _within_reopen_window(ticket, timezone.now()):
+            raise ValidationFailed.for_field(
+                "ticket",
+                f"this ticket was resolved more than {settings.STEWARD_REOPEN_WINDOW_DAYS} days ago; "
+                "please open a new request",
+            )
 
 
 def _within_reopen_window(ticket: Ticket, now: datetime) -> bool:

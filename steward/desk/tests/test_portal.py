@@ -492,6 +492,30 @@ def test_after_the_reopen_window_the_page_says_open_a_new_request(
     assert snapshot(ticket) == before
 
 
+def test_a_reply_reopens_a_solved_request_within_the_window_and_is_refused_after_it(
+    world, client_for, clock, settings
+):
+    settings.STEWARD_REOPEN_WINDOW_DAYS = 7
+    anna, agent = world.users["customer_a_requester"], world.users["agent"]
+    recent = open_ticket(anna, world.account_a, "Recent", clock=clock)
+    old = open_ticket(anna, world.account_a, "Old", clock=clock)
+    services.ticket_change_status(ticket=old, actor=agent, status="resolved")
+    clock.advance(days=6)
+    services.ticket_change_status(ticket=recent, actor=agent, status="resolved")
+    clock.advance(days=2)  # old: resolved 8 days ago; recent: 2 days ago
+    client = client_for(anna)
+    page = client.get(f"/portal/requests/{recent.pk}/").content.decode()
+    assert "Replying opens this request again." in page
+    client.post(f"/portal/requests/{recent.pk}/reply/", {"body": "Still broken."})
+    recent.refresh_from_db()
+    assert recent.status == "open" and recent.messages.get().body == "Still broken."
+
+    before = snapshot(old)
+    refused = client.post(f"/portal/requests/{old.pk}/reply/", {"body": "Still broken."})
+    assert refused.status_code == 200 and "please open a new request" in refused.content.decode()
+    assert snapshot(old) == before
+
+
 def test_a_merged_request_points_to_the_one_it_was_merged_into(world, client_for):
     anna, agent = world.users["customer_a_requester"], world.users["agent"]
     duplicate = open_ticket(anna, world.account_a, "Heating off (again)")
@@ -639,3 +663,36 @@ def test_conversation_keeps_separate_acts_at_one_instant_apart():
         ("status", "resolved", ""),
         ("status", "open", "You"),
     ]
+
+
+# --- cost ----------------------------------------------------------------------------------------
+
+
+def _queries(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_portal_pages_cost_the_same_for_few_or_many_rows(world, people, client_for, clock):
+    admin, anna, agent = people["customer_a_admin"], people["customer_a_requester"], world.users["agent"]
+    client = client_for(admin)
+    ticket = open_ticket(anna, world.account_a, "Long conversation", clock=clock)
+
+    def grow(n):
+        for i in range(n):
+            open_ticket(people["colleague"] if i % 2 else anna, world.account_a, f"Filler {i}", clock=clock)
+            services.ticket_reply(
+                ticket=ticket, actor=agent, body=f"answer {i}", attachments=[NewAttachment(f"a{i}.txt", b"x")]
+            )
+            services.ticket_reply(ticket=ticket, actor=anna, body=f"question {i}")
+
+    urls = ["/portal/", "/portal/requests/", f"/portal/requests/{ticket.pk}/"]
+    grow(2)
+    small = [_queries(client, url) for url in urls]
+    grow(12)
+    large = [_queries(client, url) for url in urls]
+    assert large == small
