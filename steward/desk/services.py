@@ -584,13 +584,13 @@ def _require_reopenable_if_done(ticket: Ticket) -> None:
     """A customer's reply reopens a resolved or closed ticket; past the reopen window (or once the
     ticket was merged) it would land on a ticket nobody works any more, so it is refused."""
     ticket.refresh_from_db()
-    if ticket.status in DONE_STATUSES and ticket.merged_into_id is None:
-        if not _within_reopen_window(ticket, timezone.now()):
-            raise ValidationFailed.for_field(
-                "ticket",
-                f"this ticket was resolved more than {settings.STEWARD_REOPEN_WINDOW_DAYS} days ago; "
-                "please open a new request",
-            )
+    done = ticket.status in DONE_STATUSES and ticket.merged_into_id is None  # merged: said elsewhere
+    if done and not _within_reopen_window(ticket, timezone.now()):
+        raise ValidationFailed.for_field(
+            "ticket",
+            f"this ticket was resolved more than {settings.STEWARD_REOPEN_WINDOW_DAYS} days ago; "
+            "please open a new request",
+        )
 
 
 def _within_reopen_window(ticket: Ticket, now: datetime) -> bool:
