@@ -286,6 +286,7 @@ def test_attachment_limits_are_errors_next_to_the_file_field_and_nothing_is_open
     )
     html = response.content.decode()
     assert response.status_code == 200 and 'id="id_file_error"' in html
+    assert "please choose them again" in html  # the browser dropped the chosen files
     if message:
         assert message in html
     assert (Ticket.objects.count(), Attachment.objects.count(), AuditEvent.objects.count()) == before
