@@ -55,8 +55,9 @@ def _message(exc: DomainError) -> str:
     return exc.message
 
 
-def _uploads(request: HttpRequest) -> list[NewAttachment]:
-    return [NewAttachment.from_upload(upload) for upload in request.FILES.getlist("file")]
+def _attachments(uploads: list[Any]) -> list[NewAttachment]:
+    """The form's files for the services (an oversize one is refused before it is read)."""
+    return [NewAttachment.from_upload(upload) for upload in uploads]
 
 
 # --- home and list -------------------------------------------------------------------------------
@@ -128,10 +129,10 @@ def request_create(request: HttpRequest) -> HttpResponse:
         form = RequestForm(request.POST, request.FILES, user=user)
         if form.is_valid():
             data = dict(form.cleaned_data)
-            data.pop("file")
+            uploads = data.pop("file")
             try:
                 ticket = services.ticket_create_with_attachments(
-                    actor=user, account=user.customer_account, attachments=_uploads(request), **data
+                    actor=user, account=user.customer_account, attachments=_attachments(uploads), **data
                 )
             except DomainError as exc:
                 apply_domain_error(form, exc)
@@ -146,7 +147,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
 # --- one request ---------------------------------------------------------------------------------
 
 
-def _detail(request: HttpRequest, ticket: Any, reply_form: ReplyForm, *, status: int = 200) -> HttpResponse:
+def _detail(request: HttpRequest, ticket: Any, reply_form: ReplyForm) -> HttpResponse:
     user = request.user
     entries = conversation.build(
         ticket=ticket,
@@ -173,7 +174,7 @@ def _detail(request: HttpRequest, ticket: Any, reply_form: ReplyForm, *, status:
         "reopen_days": settings.STEWARD_REOPEN_WINDOW_DAYS,
         "follow_up_url": f"{reverse('portal:request_create')}?{_follow_up_query(ticket)}",
     }
-    return render(request, "portal/request_detail.html", context, status=status)
+    return render(request, "portal/request_detail.html", context)
 
 
 def _follow_up_query(ticket: Any) -> str:
@@ -205,7 +206,7 @@ def request_reply(request: HttpRequest, pk: int) -> HttpResponse:
                 ticket=ticket,
                 actor=request.user,
                 body=form.cleaned_data["body"],
-                attachments=_uploads(request),
+                attachments=_attachments(form.cleaned_data["file"]),
             )
         except DomainError as exc:
             apply_domain_error(form, exc)
