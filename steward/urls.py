@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("steward.catalog.urls")),
     path("", include("steward.desk.urls")),
     path("", include("steward.quality.urls")),
+    path("", include("steward.desk.portal_urls")),
 ]

@@ -30,6 +30,8 @@ def navigation(request: HttpRequest) -> dict:
     elif user is not None and access.is_customer(user):
         items = [
             ("Home", reverse("core:home")),
+            ("Requests", reverse("portal:home")),
+            ("New request", reverse("portal:request_create")),
             ("My account", reverse("customers:account_detail", args=[user.customer_account_id])),
             ("Sites", reverse("customers:site_list")),
             ("Assets", reverse("customers:asset_list")),

@@ -10,8 +10,10 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, F, QuerySet
 
 from steward.accounts.models import TeamMembership
@@ -179,7 +181,8 @@ def ticket_timeline(user: Any, ticket: Ticket) -> QuerySet[TicketEvent]:
     ticket = ticket_get(user, ticket.pk)
     qs = ticket.events.select_related("actor").order_by("at", "id")
     if not access.is_staff(user):
-        qs = qs.exclude(type__in=STAFF_ONLY_EVENTS)
+        # The files of an internal note are as private as the note: their event names them.
+        qs = qs.exclude(type__in=STAFF_ONLY_EVENTS).exclude(type="attachment", data__public=False)
     return qs
 
 
@@ -256,3 +259,57 @@ def attachment_get(user: Any, pk: Any):
     if not access.is_staff(user):
         qs = qs.filter(is_public=True)
     return access.get_or_404(qs, pk=pk)
+
+
+# --- the customer portal -------------------------------------------------------------------------
+
+
+def reopen_until(ticket: Ticket) -> datetime | None:
+    """Until when the customer may reopen this resolved or closed ticket (by the reopen button or
+    by replying): `STEWARD_REOPEN_WINDOW_DAYS` after its resolution. None when it is open, or
+    was merged into another ticket (work continues there)."""
+    if ticket.status not in DONE_STATUSES or ticket.resolved_at is None or ticket.merged_into_id is not None:
+        return None
+    return ticket.resolved_at + timedelta(days=settings.STEWARD_REOPEN_WINDOW_DAYS)
+
+
+def ticket_messages_for(user: Any, ticket: Ticket) -> QuerySet:
+    """The ticket's messages the caller may read: all for desk staff; customers only the public
+    conversation (never an internal note)."""
+    ticket = ticket_get(user, ticket.pk)
+    qs = ticket.messages.select_related("author", "contact").order_by("created_at", "id")
+    if not access.is_staff(user):
+        qs = qs.filter(is_public=True)
+    return qs
+
+
+def portal_requests(
+    user: Any, *, status: str = "", q: str = "", requester: int | None = None
+) -> QuerySet[Ticket]:
+    """The customer's requests, last updated first: a requester's own, a customer admin's whole
+    account (optionally one requester's). status is "open", "done" or "" for both; q matches
+    the subject or a number such as T-000123."""
+    if status not in ("", *STATUS_GROUPS):
+        raise ValueError(f"status: must be one of {', '.join(STATUS_GROUPS)}")
+    qs = ticket_queue(user, "all", order="updated", status=status, q=q).select_related("contact")
+    if requester is not None:
+        qs = qs.filter(requester_id=requester)
+    return qs
+
+
+def portal_requesters(user: Any) -> QuerySet:
+    """The people who asked the tickets the caller sees (a customer admin's filter)."""
+    from steward.accounts.models import User
+
+    return User.objects.filter(pk__in=tickets_for(user).values("requester_id")).order_by("full_name", "email")
+
+
+def recently_done(user: Any, *, now: datetime) -> QuerySet[Ticket]:
+    """The caller's resolved or closed tickets that may still be reopened (resolved within the
+    reopen window, not merged), most recently resolved first."""
+    since = now - timedelta(days=settings.STEWARD_REOPEN_WINDOW_DAYS)
+    return (
+        tickets_for(user)
+        .filter(status__in=DONE_STATUSES, resolved_at__gte=since, merged_into__isnull=True)
+        .order_by("-resolved_at", "-id")
+    )

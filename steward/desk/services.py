@@ -353,6 +353,7 @@ def ticket_reply(
     if access.is_customer(actor):
         if not public:
             raise ValidationFailed.for_field("public", "a customer's message is always public")
+        _require_reopenable_if_done(ticket)
         return _customer_message(
             ticket=ticket, actor=actor, contact=None, body=body, attachments=attachments, via=via
         )
@@ -579,12 +580,22 @@ def ticket_change_status(*, ticket: Ticket, actor: Any, status: str) -> Ticket:
     return ticket
 
 
+def _require_reopenable_if_done(ticket: Ticket) -> None:
+    """A customer's reply reopens a resolved or closed ticket; past the reopen window (or once the
+    ticket was merged) it would land on a ticket nobody works any more, so it is refused."""
+    ticket.refresh_from_db()
+    done = ticket.status in DONE_STATUSES and ticket.merged_into_id is None  # merged: said elsewhere
+    if done and not _within_reopen_window(ticket, timezone.now()):
+        raise ValidationFailed.for_field(
+            "ticket",
+            f"this ticket was resolved more than {settings.STEWARD_REOPEN_WINDOW_DAYS} days ago; "
+            "please open a new request",
+        )
+
+
 def _within_reopen_window(ticket: Ticket, now: datetime) -> bool:
-    return (
-        ticket.merged_into_id is None
-        and ticket.resolved_at is not None
-        and now - ticket.resolved_at <= timedelta(days=settings.STEWARD_REOPEN_WINDOW_DAYS)
-    )
+    until = selectors.reopen_until(ticket)  # the one statement of the rule, shared with the pages
+    return until is not None and now <= until
 
 
 def _set_status(
@@ -1131,3 +1142,26 @@ def ticket_bulk_update(
         except ValidationFailed as exc:
             raise ValidationFailed(f"{ticket.number}: {exc.message}", fields=exc.fields) from None
     return len(tickets)
+
+
+# --- the customer portal -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_create_with_attachments(
+    *, actor: Any, attachments: Sequence[NewAttachment] = (), **fields: Any
+) -> Ticket:
+    """Open a ticket (`ticket_create`, with its permission checks) together with the files the
+    requester sent with it, all or nothing: a refused file (size, type, count) leaves no ticket.
+    The files are stamped with the ticket's creation instant, so they read as part of the request."""
+    ticket = ticket_create(actor=actor, **fields)
+    if attachments:
+        stored = _attach_all(ticket, None, attachments, actor=actor, public=True, at=ticket.created_at)
+        audit.record(
+            actor=actor,
+            action="ticket.attach",
+            obj=ticket,
+            changes={"attachments": [a.pk for a in stored]},
+            account_id=ticket.account_id,
+        )
+    return ticket

@@ -8,7 +8,7 @@ import pytest
 from django.urls import get_resolver
 
 from steward.testing import factories as f
-from steward.testing.roles import A_USERS, ACTORS, DESK, EDITORS, STAFF
+from steward.testing.roles import A_USERS, ACTORS, CUSTOMERS, DESK, EDITORS, STAFF
 
 
 def expect(ok: list[str], *, hidden: list[str] = (), forbidden_default: int = 403) -> dict[str, int]:
@@ -103,6 +103,20 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
     ),
     # quality: the survey responses list, for the desk's staff
     ("quality:survey_list", "/quality/surveys/", expect(DESK)),
+    # portal: customer users only (staff 403 on every page); a ticket of account B is B's admin's,
+    # a 404 for A's users; the actions answer GET with 405 to whoever may see the ticket
+    ("portal:home", "/portal/", expect(CUSTOMERS)),
+    ("portal:request_list", "/portal/requests/", expect(CUSTOMERS)),
+    ("portal:request_create", "/portal/requests/new/", expect(CUSTOMERS)),
+    ("portal:request_detail", "/portal/requests/{ticket_b}/", expect(["customer_b_admin"], hidden=A_USERS)),
+    *[
+        (
+            f"portal:request_{action}",
+            f"/portal/requests/{{ticket_b}}/{action}/",
+            {**expect([], hidden=A_USERS), "customer_b_admin": 405},
+        )
+        for action in ("reply", "close", "reopen")
+    ],
 ]
 PAGES_WITHOUT_LOGIN = {"accounts:login", "accounts:logout", "accounts:token_revoke", "core:healthz"}
 # The survey answer pages are reached by a signed link without signing in (quality/tests/test_answering.py).
@@ -123,6 +137,7 @@ def page_objects(world):
         "policy": f.SlaPolicyFactory().pk,
         "contract_b": f.ContractFactory(account=world.account_b).pk,
         "attachment_b": f.AttachmentFactory(ticket=f.TicketFactory(account=world.account_b)).pk,
+        "ticket_b": f.TicketFactory(account=world.account_b).pk,
     }
 
 

@@ -167,10 +167,13 @@ def test_customer_close_and_reopen_window(world, policy, clock, settings):
     with pytest.raises(ValidationFailed) as err:
         services.ticket_change_status(ticket=ticket, actor=requester, status="open")
     assert "14 days" in err.value.fields["status"][0]
-    # A late customer reply is kept but does not reopen it.
-    services.ticket_reply(ticket=ticket, actor=requester, body="It broke again")
+    # A late customer reply is refused (open a new request), and nothing changes.
+    messages = ticket.messages.count()
+    with pytest.raises(ValidationFailed) as err:
+        services.ticket_reply(ticket=ticket, actor=requester, body="It broke again")
+    assert "new request" in err.value.message
     ticket.refresh_from_db()
-    assert ticket.status == "resolved"
+    assert ticket.status == "resolved" and ticket.messages.count() == messages
 
 
 def test_customer_withdraws_an_open_ticket(world, policy, clock):
