@@ -71,11 +71,13 @@ def _register_routers() -> None:
     from steward.catalog.api import router as catalog_router
     from steward.core.api import router as core_router
     from steward.customers.api import router as customers_router
+    from steward.desk.api import router as desk_router
 
     api.add_router("/", core_router)
     api.add_router("/", accounts_router)
     api.add_router("/customers", customers_router)
     api.add_router("/catalog", catalog_router)
+    api.add_router("/desk", desk_router)
 
 
 _register_routers()
