@@ -21,8 +21,13 @@ api = NinjaAPI(
 
 
 def _field_name(loc: list) -> str:
-    # ninja locations look like ["body", "payload", "name"] or ["query", "limit"]
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "form", "filters", "page")]
+    # ninja locations look like ["body", "payload", "name"], ["query", "limit"] or ["file", "file"]:
+    # drop the source and the body parameter's name, keep the path inside the body ("filters.q").
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] == "payload":
+        parts = parts[1:]
     return ".".join(parts) or "body"
 
 

@@ -381,7 +381,7 @@ def upload_attachments(
         "responses": {
             200: {
                 "description": "the file, always as an attachment (with nosniff)",
-                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
             }
         }
     },
