@@ -21,8 +21,13 @@ api = NinjaAPI(
 
 
 def _field_name(loc: list) -> str:
-    # ninja locations look like ["body", "payload", "name"] or ["query", "limit"]
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "form", "filters", "page")]
+    # ninja locations look like ["body", "payload", "name"], ["query", "limit"] or ["file", "file"]:
+    # drop the source and the body parameter's name, keep the path inside the body ("filters.q").
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] == "payload":
+        parts = parts[1:]
     return ".".join(parts) or "body"
 
 
@@ -71,6 +76,7 @@ def _register_routers() -> None:
     from steward.catalog.api import router as catalog_router
     from steward.core.api import router as core_router
     from steward.customers.api import router as customers_router
+    from steward.desk.api import router as desk_router
     from steward.quality.api import router as quality_router
 
     api.add_router("/", core_router)
@@ -78,6 +84,7 @@ def _register_routers() -> None:
     api.add_router("/customers", customers_router)
     api.add_router("/catalog", catalog_router)
     api.add_router("/quality", quality_router)
+    api.add_router("/desk", desk_router)
 
 
 _register_routers()

@@ -30,7 +30,13 @@ class TokenAuth(HttpBearer):
         user = token_authenticate(token)
         if user is not None:
             request.user = user
+            request.steward_via_token = True
         return user
+
+
+def via_token(request: HttpRequest) -> bool:
+    """Whether the caller authenticated with an API token (a program) rather than a session."""
+    return getattr(request, "steward_via_token", False)
 
 
 class SessionAuth(APIKeyCookie):

@@ -313,3 +313,29 @@ def recently_done(user: Any, *, now: datetime) -> QuerySet[Ticket]:
         .filter(status__in=DONE_STATUSES, resolved_at__gte=since, merged_into__isnull=True)
         .order_by("-resolved_at", "-id")
     )
+
+
+def ticket_messages(user: Any, ticket: Ticket) -> QuerySet:
+    """The ticket's messages in order, each with the attachments the caller may see; customers do
+    not see internal notes."""
+    from django.db.models import Prefetch
+
+    from steward.desk.models import Attachment, TicketMessage
+
+    ticket = ticket_get(user, ticket.pk)
+    files = Attachment.objects.order_by("created_at", "id")
+    qs = TicketMessage.objects.filter(ticket=ticket).select_related("author", "contact")
+    if not access.is_staff(user):
+        qs = qs.filter(is_public=True)
+        files = files.filter(is_public=True)
+    return qs.prefetch_related(Prefetch("attachments", queryset=files)).order_by("created_at", "id")
+
+
+def assignee_get(user: Any, pk: Any):
+    """A staff member a ticket may be assigned to, as desk staff see them (anyone else: NotFound).
+    Whether they are active and in the ticket's team is the assignment service's to judge."""
+    from steward.accounts.models import User
+
+    if not is_desk_staff(user):
+        return access.get_or_404(User.objects.none(), pk=pk)
+    return access.get_or_404(User.objects.filter(customer_account__isnull=True), pk=pk)

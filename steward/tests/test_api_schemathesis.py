@@ -31,7 +31,23 @@ def admin_token(db) -> str:
     site = f.SiteFactory()
     f.AssetFactory(site=site, account=site.account)
     f.CalendarFactory()
+    _desk_objects(admin, site.account)
     return token_create(actor=admin, name="fuzz")[1]
+
+
+def _desk_objects(admin, account) -> None:
+    """Two tickets under an SLA, with messages, a file and a saved view, so the fuzzer reaches the
+    desk's writes rather than only its 404s (hypothesis favours small ids such as 1)."""
+    from steward.desk import services
+    from steward.desk.attachments import NewAttachment
+
+    policy = f.SlaPolicyFactory()
+    f.SlaTargetFactory(policy=policy, priority="P3")
+    for subject in ("Fuzzed ticket", "Its twin"):
+        ticket = services.ticket_create(actor=admin, account=account, subject=subject)
+        services.ticket_reply(ticket=ticket, actor=admin, body="hello")
+        services.attachment_add(ticket=ticket, actor=admin, items=[NewAttachment("a.txt", b"a")])
+    services.saved_view_create(actor=admin, name="fuzz", filters={"priority": "P1"})
 
 
 from steward.wsgi import application  # noqa: E402  (Django is set up by pytest-django before collection)

@@ -17,8 +17,7 @@ from django.forms.models import model_to_dict
 
 from steward.core.models import AuditEvent
 from steward.testing.roles import ACTORS as ROLE_ACTORS
-from steward.testing.roles import CUSTOMERS, EDITORS, STAFF
-from steward.testing.roles import DESK as DESK_STAFF
+from steward.testing.roles import CUSTOMERS, DESK, EDITORS, STAFF
 
 ACTORS = ["anonymous", *ROLE_ACTORS]
 
@@ -407,24 +406,256 @@ CASES = [
         "GET",
         "/api/v1/quality/survey-responses",
         200,
-        [*DESK_STAFF, "customer_a_admin", "customer_b_admin"],
+        [*DESK, "customer_a_admin", "customer_b_admin"],
     ),
     Case(
         "survey summary",
         "GET",
         "/api/v1/quality/survey-responses/summary?csat=4",
         200,
-        [*DESK_STAFF, "customer_a_admin", "customer_b_admin"],
+        [*DESK, "customer_a_admin", "customer_b_admin"],
     ),
     Case(
         "get other survey response",
         "GET",
         "/api/v1/quality/survey-responses/{response_b}",
         200,
-        [*DESK_STAFF, "customer_b_admin"],
+        [*DESK, "customer_b_admin"],
         denied=_b_hidden(technician=404),
     ),
 ]
+
+
+def _b_ticket(**extra) -> dict[str, int]:
+    """Account B's tickets: invisible to account A's users and to technicians (404)."""
+    return _b_hidden(technician=404, **extra)
+
+
+def _b_ticket_staff_only() -> dict[str, int]:
+    """A desk action on B's ticket: its own customer admin sees the ticket but may not act (403)."""
+    return _b_ticket(customer_b_admin=403)
+
+
+# The service desk (/api/v1/desk/): desk staff work every ticket; a customer user sees, replies on,
+# closes and reopens the tickets in their scope; anything else is 403 on a collection, 404 on an
+# object out of scope. Tickets come from the `matrix_world` fixture (made through the services).
+DESK_CASES = [
+    Case("list tickets", "GET", "/api/v1/desk/tickets", 200, STAFF + CUSTOMERS),
+    Case(
+        "create ticket",
+        "POST",
+        "/api/v1/desk/tickets",
+        201,
+        [*DESK, "customer_b_admin"],
+        body={"account_id": "{account_b}", "subject": "Lift stuck on floor 3", "impact": "high"},
+        denied={"customer_a_requester": 422, "customer_a_admin": 422},
+    ),
+    Case(
+        "create own ticket without an account",
+        "POST",
+        "/api/v1/desk/tickets",
+        201,
+        CUSTOMERS,
+        body={"subject": "Heating is cold"},
+        denied=dict.fromkeys(DESK, 422),
+    ),
+    Case(
+        "bulk update tickets",
+        "POST",
+        "/api/v1/desk/tickets/bulk",
+        200,
+        DESK,
+        body={"ticket_ids": ["{ticket_b}"], "action": "priority", "priority": "P1", "reason": "outage"},
+        changes="ticket_b",
+    ),
+    Case(
+        "get other ticket",
+        "GET",
+        "/api/v1/desk/tickets/{ticket_b}",
+        200,
+        [*DESK, "customer_b_admin"],
+        denied=_b_ticket(),
+    ),
+    Case(
+        "get own ticket",
+        "GET",
+        "/api/v1/desk/tickets/{ticket_a}",
+        200,
+        [*DESK, "customer_a_requester", "customer_a_admin"],
+        denied={"customer_b_admin": 404, "technician": 404},
+    ),
+    Case(
+        "ticket timeline",
+        "GET",
+        "/api/v1/desk/tickets/{ticket_b}/timeline",
+        200,
+        [*DESK, "customer_b_admin"],
+        denied=_b_ticket(),
+    ),
+    Case(
+        "ticket messages",
+        "GET",
+        "/api/v1/desk/tickets/{ticket_b}/messages",
+        200,
+        [*DESK, "customer_b_admin"],
+        denied=_b_ticket(),
+    ),
+    Case(
+        "reply on other ticket",
+        "POST",
+        "/api/v1/desk/tickets/{ticket_b}/replies",
+        201,
+        [*DESK, "customer_b_admin"],
+        body={"body": "Any news?"},
+        denied=_b_ticket(),
+        changes="ticket_b",
+    ),
+    Case(
+        "reply on own ticket",
+        "POST",
+        "/api/v1/desk/tickets/{ticket_a}/replies",
+        201,
+        [*DESK, "customer_a_requester", "customer_a_admin"],
+        body={"body": "Still broken"},
+        denied={"customer_b_admin": 404, "technician": 404},
+        changes="ticket_a",
+    ),
+    Case(
+        "internal note",
+        "POST",
+        "/api/v1/desk/tickets/{ticket_b}/notes",
+        201,
+        DESK,
+        body={"body": "Spare part ordered"},
+        denied=_b_ticket_staff_only(),
+        changes="ticket_b",
+    ),
+    Case(
+        "assign ticket",
+        "PATCH",
+        "/api/v1/desk/tickets/{ticket_b}/assignment",
+        200,
+        DESK,
+        body={"assignee_id": "{staff_user}"},
+        denied=_b_ticket_staff_only(),
+        changes="ticket_b",
+    ),
+    Case(
+        "resolve ticket",
+        "POST",
+        "/api/v1/desk/tickets/{ticket_b}/status",
+        200,
+        DESK,
+        body={"status": "resolved"},
+        denied=_b_ticket_staff_only(),
+        changes="ticket_b",
+    ),
+    Case(
+        "close ticket as customer",
+        "POST",
+        "/api/v1/desk/tickets/{ticket_b}/status",
+        200,
+        ["customer_b_admin"],
+        body={"status": "closed"},
+        denied=_b_ticket(**dict.fromkeys(DESK, 422)),
+        changes="ticket_b",
+    ),
+    Case(
+        "change priority",
+        "POST",
+        "/api/v1/desk/tickets/{ticket_b}/priority",
+        200,
+        DESK,
+        body={"priority": "P1", "reason": "production down"},
+        denied=_b_ticket_staff_only(),
+        changes="ticket_b",
+    ),
+    Case(
+        "set tags",
+        "PUT",
+        "/api/v1/desk/tickets/{ticket_b}/tags",
+        200,
+        DESK,
+        body={"tags": ["lift", "Safety Issue"]},
+        denied=_b_ticket_staff_only(),
+        changes="ticket_b",
+    ),
+    Case(
+        "link tickets",
+        "POST",
+        "/api/v1/desk/tickets/{ticket_b}/links",
+        201,
+        DESK,
+        body={"ticket_id": "{ticket_b3}", "kind": "caused_by"},
+        denied=_b_ticket_staff_only(),
+        changes="ticket_b",
+    ),
+    Case(
+        "unlink tickets",
+        "DELETE",
+        "/api/v1/desk/tickets/{ticket_b}/links/{ticket_b2}",
+        204,
+        DESK,
+        denied=_b_ticket_staff_only(),
+        changes="ticket_b",
+    ),
+    Case(
+        "merge ticket",
+        "POST",
+        "/api/v1/desk/tickets/{ticket_b}/merge",
+        200,
+        DESK,
+        body={"into_id": "{ticket_b2}"},
+        denied=_b_ticket_staff_only(),
+        changes="ticket_b",
+    ),
+    Case(
+        "list ticket files",
+        "GET",
+        "/api/v1/desk/tickets/{ticket_b}/attachments",
+        200,
+        [*DESK, "customer_b_admin"],
+        denied=_b_ticket(),
+    ),
+    Case(
+        "upload ticket file",
+        "POST",
+        "/api/v1/desk/tickets/{ticket_b}/attachments",
+        201,
+        [*DESK, "customer_b_admin"],
+        body={"file": "meter reading 4711\n"},
+        multipart=True,
+        denied=_b_ticket(),
+        changes="ticket_b",
+    ),
+    Case(
+        "download ticket file",
+        "GET",
+        "/api/v1/desk/attachments/{attachment_b}/download",
+        200,
+        [*DESK, "customer_b_admin"],
+        denied=_b_ticket(),
+    ),
+    Case("list saved views", "GET", "/api/v1/desk/saved-views", 200, STAFF + CUSTOMERS),
+    Case(
+        "create saved view",
+        "POST",
+        "/api/v1/desk/saved-views",
+        201,
+        DESK,
+        body={"name": "Urgent", "queue": "unassigned", "filters": {"priority": "P1"}},
+    ),
+    Case(
+        "delete someone else's saved view",
+        "DELETE",
+        "/api/v1/desk/saved-views/{foreign_view}",
+        204,
+        [],
+        denied=dict.fromkeys(ACTORS, 404),
+        changes="foreign_view",
+    ),
+]
+CASES += DESK_CASES
 
 
 @pytest.fixture
@@ -457,9 +688,44 @@ def matrix_world(world):
         "team": team,
         "staff_user": staff_user,
         "foreign_token": foreign_token,
+        **_desk_objects(world, owner),
     }
     objects["response_b"] = f.SurveyResponseFactory(survey__ticket__account=world.account_b)
     return world, objects
+
+
+def _desk_objects(world, owner) -> dict:
+    """Tickets of A and B made through the services (so they have timelines and SLA clocks: the
+    matrix policy above governs P2), a link, a file, and a saved view of another agent's."""
+    from steward.desk import services
+    from steward.desk.attachments import NewAttachment
+
+    agent = world.users["agent"]
+
+    def ticket(actor, account, subject, **kwargs):
+        return services.ticket_create(
+            actor=actor, account=account, subject=subject, impact="high", urgency="medium", **kwargs
+        )
+
+    ticket_a = ticket(world.users["customer_a_requester"], world.account_a, "Door sensor faulty")
+    ticket_b = ticket(agent, world.account_b, "Chiller alarm", contact=world.contact_b)
+    ticket_b2 = ticket(agent, world.account_b, "Chiller alarm again", contact=world.contact_b)
+    ticket_b3 = ticket(agent, world.account_b, "Power dip", contact=world.contact_b)
+    services.ticket_reply(ticket=ticket_b, actor=agent, body="We are looking into it.")
+    services.ticket_note(ticket=ticket_b, actor=agent, body="Probably the compressor.")
+    services.ticket_link(ticket=ticket_b, actor=agent, other=ticket_b2)
+    (attachment_b,) = services.attachment_add(
+        ticket=ticket_b, actor=agent, items=[NewAttachment("log.txt", b"alarm 17\n")]
+    )
+    foreign_view = services.saved_view_create(actor=owner, name="Owner's P1", filters={"priority": "P1"})
+    return {
+        "ticket_a": ticket_a,
+        "ticket_b": ticket_b,
+        "ticket_b2": ticket_b2,
+        "ticket_b3": ticket_b3,
+        "attachment_b": attachment_b,
+        "foreign_view": foreign_view,
+    }
 
 
 def _fill(value: Any, objects: dict) -> Any:
@@ -472,12 +738,31 @@ def _fill(value: Any, objects: dict) -> Any:
         return value
     if isinstance(value, dict):
         return {k: _fill(v, objects) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, objects) for v in value]
     return value
 
 
 def _state(obj) -> dict:
+    """The object's fields and how many rows hang off it (a ticket's messages, events, links...)."""
     obj.refresh_from_db()
-    return model_to_dict(obj)
+    children = {
+        rel.get_accessor_name(): getattr(obj, rel.get_accessor_name()).count()
+        for rel in obj._meta.related_objects
+        if rel.one_to_many
+    }
+    return {**model_to_dict(obj), "children": children}
+
+
+def _row_counts() -> dict[str, int]:
+    """Rows in every table of ours: a refused request adds or removes none."""
+    from django.apps import apps
+
+    return {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models()
+        if model.__module__.startswith("steward.")
+    }
 
 
 @pytest.mark.django_db
@@ -491,13 +776,14 @@ def test_role_matrix(case: Case, actor: str, matrix_world, client_for):
     watched = objects.get(case.changes) if case.changes else None
     before = _state(watched) if watched is not None else None
     audit_before = AuditEvent.objects.count()
+    rows_before = _row_counts()
 
     if case.multipart:
         body = dict(case.body or {})
         body.pop("kind", None)
         upload = SimpleUploadedFile("upload.txt", body.pop("file").encode())
         response = client.post(path, {"file": upload, **body})
-    elif case.method in ("POST", "PATCH"):
+    elif case.method in ("POST", "PATCH", "PUT", "DELETE"):
         response = client.generic(
             case.method, path, json.dumps(_fill(case.body or {}, objects)), content_type="application/json"
         )
@@ -509,6 +795,7 @@ def test_role_matrix(case: Case, actor: str, matrix_world, client_for):
         payload = response.json()
         assert set(payload["error"]) == {"code", "message", "fields"}, payload
         assert AuditEvent.objects.count() == audit_before, "a refused request wrote an audit event"
+        assert _row_counts() == rows_before, "a refused request added or removed rows"
         if watched is not None:
             assert _state(watched) == before, "a refused request changed the object"
     elif case.method != "GET" and watched is not None:
