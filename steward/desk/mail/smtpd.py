@@ -59,7 +59,9 @@ class IntakeHandler:
             raw = raw.encode("utf-8", "surrogateescape")
         loop = asyncio.get_running_loop()
         try:
-            row = await loop.run_in_executor(self.executor, _receive_committed, bytes(raw), list(envelope.rcpt_tos))
+            row = await loop.run_in_executor(
+                self.executor, _receive_committed, bytes(raw), list(envelope.rcpt_tos)
+            )
         except Exception:
             logger.exception("intake failed for a message from %s; the sender will retry", envelope.mail_from)
             return "451 4.3.0 Temporary failure in the mail intake, please try again later"

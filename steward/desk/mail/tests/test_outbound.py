@@ -43,7 +43,9 @@ def sent_headers(message) -> dict:
 @pytest.fixture
 def opened(world):
     """A ticket Anna opened by mail, and its acknowledgement (not yet sent)."""
-    row = receive(customer_mail(sender=world.contact_a.email, message_id="<open@client.example>"), source="test")
+    row = receive(
+        customer_mail(sender=world.contact_a.email, message_id="<open@client.example>"), source="test"
+    )
     return row.ticket
 
 
@@ -56,7 +58,9 @@ def test_the_acknowledgement_answers_the_customers_mail(world, opened):
     (message,) = mail.outbox
     headers = sent_headers(message)
     assert headers["message-id"] == ack.message_id and ack.message_id.endswith("@steward.test>")
-    assert headers["in-reply-to"] == "<open@client.example>" and headers["references"] == "<open@client.example>"
+    assert (
+        headers["in-reply-to"] == "<open@client.example>" and headers["references"] == "<open@client.example>"
+    )
     assert headers["reply-to"] == tokens.reply_address(opened.pk)
     assert headers["subject"] == f"[{opened.number}] The heating is off"
     assert headers[LOOP_HEADER.lower()] == "support@steward.test"
@@ -121,7 +125,9 @@ def test_status_changes_the_customer_should_know(world, opened):
     services.ticket_change_status(ticket=opened, actor=agent, status="open")
     services.ticket_change_status(ticket=opened, actor=agent, status="resolved")
     services.ticket_change_status(ticket=opened, actor=agent, status="closed")
-    subjects = list(OutboundMail.objects.filter(kind="status").order_by("id").values_list("subject", flat=True))
+    subjects = list(
+        OutboundMail.objects.filter(kind="status").order_by("id").values_list("subject", flat=True)
+    )
     n = opened.number
     assert subjects == [
         f"Re: [{n}] Resolved: The heating is off",
@@ -213,7 +219,9 @@ def test_retry_delay_grows_and_is_capped():
     assert delays[-1] == outbound.BACKOFF_CAP and outbound.retry_delay(0) == timedelta(0)
 
 
-def test_the_send_task_is_enqueued_when_the_change_commits(world, settings, django_capture_on_commit_callbacks):
+def test_the_send_task_is_enqueued_when_the_change_commits(
+    world, settings, django_capture_on_commit_callbacks
+):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         row = receive(customer_mail(sender=world.contact_a.email), source="test")

@@ -76,7 +76,9 @@ def test_the_size_limit_is_announced_and_enforced(world, server):
     with smtplib.SMTP("127.0.0.1", server, timeout=30) as client:
         client.ehlo()
         assert client.has_extn("size") and client.esmtp_features["size"] == "60000"
-    big = customer_mail(sender=world.contact_a.email, files=[("big.bin", b"x" * 70_000, "application/octet-stream")])
+    big = customer_mail(
+        sender=world.contact_a.email, files=[("big.bin", b"x" * 70_000, "application/octet-stream")]
+    )
     with pytest.raises(smtplib.SMTPSenderRefused) as declared:  # the client declares SIZE= at MAIL FROM
         send(server, big, rcpt=[SUPPORT])
     assert declared.value.smtp_code == 552
@@ -93,8 +95,13 @@ def test_mail_for_other_domains_is_refused_not_relayed(world, server):
         send(server, customer_mail(sender=world.contact_a.email), rcpt=["victim@elsewhere.example"])
     assert refused.value.recipients["victim@elsewhere.example"][0] == 550
     # one of several recipients outside: only that one is refused
-    assert send(server, customer_mail(sender=world.contact_a.email), rcpt=[SUPPORT, "x@elsewhere.example"]) == {
-        "x@elsewhere.example": (550, b"5.7.1 Relaying denied: this server accepts mail for its own domains only")
+    assert send(
+        server, customer_mail(sender=world.contact_a.email), rcpt=[SUPPORT, "x@elsewhere.example"]
+    ) == {
+        "x@elsewhere.example": (
+            550,
+            b"5.7.1 Relaying denied: this server accepts mail for its own domains only",
+        )
     }
     assert InboundMail.objects.get().rcpt_to == SUPPORT
 
@@ -125,7 +132,9 @@ def test_an_intake_failure_answers_451_so_the_sender_retries(world, server, monk
 
 def test_a_message_over_the_parts_limit_is_refused_with_the_reason(world, server, settings):
     settings.STEWARD_MAIL_MAX_PARTS = 3
-    raw = customer_mail(sender=world.contact_a.email, files=[(f"{i}.txt", b"x", "text/plain") for i in range(3)])
+    raw = customer_mail(
+        sender=world.contact_a.email, files=[(f"{i}.txt", b"x", "text/plain") for i in range(3)]
+    )
     with pytest.raises(smtplib.SMTPDataError) as refused:
         send(server, raw, rcpt=[SUPPORT])
     assert refused.value.smtp_code == 554 and b"more than 3 MIME parts" in refused.value.smtp_error
