@@ -11,10 +11,10 @@ mailbox, so it also serves as the archive.
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import logging
 import re
-import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,10 +99,8 @@ def _text(value: Any) -> str:
 
 
 def _close(client: imaplib.IMAP4) -> None:
-    try:
+    with contextlib.suppress(imaplib.IMAP4.error, OSError):
         client.logout()
-    except (imaplib.IMAP4.error, OSError, socket.timeout):
-        pass
 
 
 def poll(client: imaplib.IMAP4, *, receive: Callable[..., Any] | None = None) -> PollResult:

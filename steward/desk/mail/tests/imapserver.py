@@ -22,7 +22,8 @@ class StoredMessage:
 
 
 class Mailbox:
-    def __init__(self, *, user: str = "desk@steward.test", password: str = 's3cret pass"word') -> None:
+    # A password with a space and a quote, so the client's quoting is exercised.
+    def __init__(self, *, user: str = "desk@steward.test", password: str = 's3cret pass"word') -> None:  # noqa: S107
         self.user, self.password = user, password
         self.messages: list[StoredMessage] = []
         self.log: list[str] = []

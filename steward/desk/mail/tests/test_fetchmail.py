@@ -90,7 +90,7 @@ def test_a_message_whose_intake_fails_stays_unread_and_is_fetched_again(world, m
         return real(raw, **kwargs)
 
     monkeypatch.setattr(intake, "receive", flaky)
-    with pytest.raises(CommandError, match="1 message.*stay unread"):
+    with pytest.raises(CommandError, match=r"1 message.*stay unread"):
         call_command("fetchmail", "--once")
     assert mailbox.seen(good) and not mailbox.seen(bad)
     assert list(Ticket.objects.values_list("subject", flat=True)) == ["Fine"]
@@ -110,7 +110,8 @@ def test_a_message_fetched_again_after_a_crash_is_not_a_second_ticket(world, mai
 def test_a_refused_login_is_a_clear_error(mailbox, settings):
     settings.STEWARD_IMAP_PASSWORD = "wrong"
     with pytest.raises(
-        CommandError, match="IMAP login as 'desk@steward.test' at 127.0.0.1:.* failed: .*Invalid credentials"
+        CommandError,
+        match=r"IMAP login as 'desk@steward.test' at 127\.0\.0\.1:\d+ failed: .*Invalid credentials",
     ):
         call_command("fetchmail", "--once")
 
