@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("steward.customers.urls")),
     path("", include("steward.catalog.urls")),
     path("", include("steward.desk.urls")),
+    path("", include("steward.desk.mail.urls")),
 ]

@@ -23,6 +23,7 @@ def navigation(request: HttpRequest) -> dict:
         ]
         if user.has_role(*access.USER_ADMINS):
             items.append(("Users", reverse("accounts:user_list")))
+        items.extend(_triage_item(user))
     elif user is not None and access.is_customer(user):
         items = [
             ("Home", reverse("core:home")),
@@ -32,3 +33,13 @@ def navigation(request: HttpRequest) -> dict:
             ("Services", reverse("catalog:service_list")),
         ]
     return {"nav_items": items, "current_path": request.path}
+
+
+def _triage_item(user) -> list[tuple[str, str]]:
+    """Incoming mail waiting for a person, for desk staff: "Triage (3)"."""
+    from steward.desk.mail.selectors import triage_count
+
+    waiting = triage_count(user)
+    if waiting is None:
+        return []
+    return [(f"Triage ({waiting})" if waiting else "Triage", reverse("mail:triage_list"))]

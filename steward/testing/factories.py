@@ -195,3 +195,22 @@ class AttachmentFactory(factory.django.DjangoModelFactory):
     content_type = "text/plain"
     size = 5
     sha256 = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+
+
+class InboundMailFactory(factory.django.DjangoModelFactory):
+    """A received mail waiting in triage, with its raw message stored."""
+
+    class Meta:
+        model = "desk.InboundMail"
+
+    message_id = factory.Sequence(lambda n: f"<m{n}@sender.example>")
+    content_hash = factory.Sequence(lambda n: f"{n:064x}")
+    source = "smtp"
+    mail_from = "stranger@nowhere.example"
+    subject = "Help with our boiler"
+    status = "triage"
+    reason = "unknown sender"
+    raw = factory.django.FileField(
+        filename="m.eml",
+        data=b"From: Stranger <stranger@nowhere.example>\r\nSubject: Help with our boiler\r\n\r\nIt leaks.\r\n",
+    )

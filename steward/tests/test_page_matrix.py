@@ -101,6 +101,18 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
         "/desk/attachments/{attachment_b}/",
         expect([*DESK, "customer_b_admin"], hidden=[*A_USERS, "technician"]),
     ),
+    # desk mail: the triage queue and its mails, for the desk's staff only
+    ("mail:triage_list", "/desk/mail/", expect(DESK)),
+    (
+        "mail:triage_detail",
+        "/desk/mail/{inbound}/",
+        expect(DESK, hidden=[*A_USERS, "customer_b_admin", "technician"]),
+    ),
+    (
+        "mail:raw_download",
+        "/desk/mail/{inbound}/raw/",
+        expect(DESK, hidden=[*A_USERS, "customer_b_admin", "technician"]),
+    ),
 ]
 PAGES_WITHOUT_LOGIN = {"accounts:login", "accounts:logout", "accounts:token_revoke", "core:healthz"}
 
@@ -119,6 +131,7 @@ def page_objects(world):
         "policy": f.SlaPolicyFactory().pk,
         "contract_b": f.ContractFactory(account=world.account_b).pk,
         "attachment_b": f.AttachmentFactory(ticket=f.TicketFactory(account=world.account_b)).pk,
+        "inbound": f.InboundMailFactory().pk,
     }
 
 
