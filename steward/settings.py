@@ -178,8 +178,8 @@ STEWARD_MAIL_ADDRESS = env_str(
     "STEWARD_MAIL_ADDRESS", parseaddr(DEFAULT_FROM_EMAIL)[1] or "steward@localhost"
 ).lower()
 # The domains `steward smtpd` accepts mail for (list the domains of team addresses too).
-STEWARD_MAIL_DOMAINS = [
-    d.lower() for d in env_list("STEWARD_MAIL_DOMAINS", [STEWARD_MAIL_ADDRESS.rpartition("@")[2]])
+STEWARD_MAIL_DOMAINS = [d.lower() for d in env_list("STEWARD_MAIL_DOMAINS", [])] or [
+    STEWARD_MAIL_ADDRESS.rpartition("@")[2]
 ]
 STEWARD_MAIL_MAX_BYTES = env_int("STEWARD_MAIL_MAX_BYTES", 25 * 1024 * 1024, minimum=10 * 1024)
 STEWARD_MAIL_MAX_PARTS = env_int("STEWARD_MAIL_MAX_PARTS", 100, minimum=2, maximum=10000)
