@@ -41,12 +41,17 @@ def triage_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def triage_detail(request: HttpRequest, pk: int) -> HttpResponse:
     mail = selectors.inbound_get(request.user, pk)
+    message = services.stored_message(mail)
     account_id = request.POST.get("account") or request.GET.get("account")
     convert = ConvertForm(
         request.POST if request.POST.get("action") == "convert" else None,
         user=request.user,
         account_id=account_id,
-        initial={"account": account_id, "new_contact_email": mail.mail_from},
+        initial={
+            "account": account_id,
+            "new_contact_email": mail.mail_from,
+            "new_contact_name": message.from_name,
+        },
     )
     discard = DiscardForm(request.POST if request.POST.get("action") == "discard" else None)
     if request.method == "GET" and is_htmx(request) and request.GET.get("part") == "convert":
@@ -62,7 +67,7 @@ def triage_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "mail": mail,
         # With the forms gone (the mail was handled meanwhile), their errors still need saying.
         "action_errors": [] if waiting else [*convert.non_field_errors(), *discard.non_field_errors()],
-        "message": services.stored_message(mail),
+        "message": message,
         "convert": convert,
         "discard": discard,
         "waiting": waiting,
