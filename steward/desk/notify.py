@@ -16,6 +16,9 @@ ticket with neither (staff took it by phone and nobody has an address) sends not
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from email.utils import make_msgid
 from typing import Any
 
@@ -23,6 +26,19 @@ from django.conf import settings
 
 # The kinds that go to the customer, threaded into the ticket's conversation.
 CUSTOMER_KINDS = ("ack", "reply", "status", "survey")
+
+_muted: ContextVar[bool] = ContextVar("steward_notify_muted", default=False)
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """Write no mail inside this block: for generated history (the demo) and bulk imports, whose
+    tickets must not mail anybody. Only the current thread (context) is affected."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
 
 
 def _customer_address(ticket: Any) -> str:
@@ -184,6 +200,8 @@ def queue_mail(*, ticket: Any, kind: str, to: list[str], subject: str, body: str
     from steward.desk.mail.tasks import send_outbound_mail
     from steward.desk.models import OutboundMail
 
+    if _muted.get():
+        return None
     in_reply_to = references = reply_to = ""
     if ticket is not None and kind in CUSTOMER_KINDS:
         in_reply_to, references = outbound.thread_headers(ticket)

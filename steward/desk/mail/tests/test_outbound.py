@@ -326,3 +326,18 @@ def test_round_trip_the_customers_client_answers_what_we_sent(world, opened, smt
     assert row.ticket_message.body == "Thanks, the heating works."
     bounced = receive(raw, source="smtp", rcpt_to=[SUPPORT])
     assert bounced.status == "loop"
+
+
+def test_muted_blocks_write_no_mail(world):
+    from steward.desk import notify
+
+    with notify.muted():
+        quiet = services.ticket_create(
+            actor=world.users["customer_a_requester"], account=world.account_a, subject="Old"
+        )
+        services.ticket_reply(ticket=quiet, actor=world.users["agent"], body="done long ago")
+    assert not OutboundMail.objects.exists()
+    loud = services.ticket_create(
+        actor=world.users["customer_a_requester"], account=world.account_a, subject="New"
+    )
+    assert OutboundMail.objects.get().ticket == loud
