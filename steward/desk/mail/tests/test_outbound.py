@@ -341,3 +341,13 @@ def test_muted_blocks_write_no_mail(world):
         actor=world.users["customer_a_requester"], account=world.account_a, subject="New"
     )
     assert OutboundMail.objects.get().ticket == loud
+
+
+def test_the_worker_tick_sends_what_its_task_did_not(world, opened):
+    """The retry job is registered with the worker's ticker and sends a row whose task was lost."""
+    from steward.core.worker import PERIODIC_JOBS
+    from steward.desk.mail.tasks import retry_outbound_mail
+
+    assert retry_outbound_mail in PERIODIC_JOBS
+    retry_outbound_mail()
+    assert len(mail.outbox) == 1 and OutboundMail.objects.get(ticket=opened).sent_at is not None
