@@ -65,7 +65,7 @@ class IntakeHandler:
         except Exception:
             logger.exception("intake failed for a message from %s; the sender will retry", envelope.mail_from)
             return "451 4.3.0 Temporary failure in the mail intake, please try again later"
-        if row.status == InboundStatus.REJECTED and not row.was_duplicate:
+        if row.status == InboundStatus.REJECTED:
             return f"554 5.6.0 Message rejected: {row.reason}"[:500]
         return f"250 OK: received as {row.pk}"
 

@@ -148,3 +148,15 @@ def test_the_command_says_clearly_when_it_cannot_listen(settings):
         port = taken.getsockname()[1]
         with pytest.raises(CommandError, match=f"cannot listen on 127.0.0.1:{port}"):
             call_command("smtpd", host="127.0.0.1", port=port)
+
+
+def test_a_rejected_message_sent_again_is_refused_again(world, server, settings):
+    settings.STEWARD_MAIL_MAX_PARTS = 2
+    raw = customer_mail(
+        sender=world.contact_a.email, files=[("a.txt", b"x", "text/plain"), ("b.txt", b"y", "text/plain")]
+    )
+    for _ in range(2):
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            send(server, raw, rcpt=[SUPPORT])
+        assert refused.value.smtp_code == 554
+    assert InboundMail.objects.count() == 1
