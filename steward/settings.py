@@ -7,6 +7,7 @@ stops start-up with a message naming the variable (see steward.core.env).
 from __future__ import annotations
 
 import sys
+from email.utils import parseaddr
 from pathlib import Path
 
 import dj_database_url
@@ -168,6 +169,30 @@ EMAIL_HOST_USER = env_str("STEWARD_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_str("STEWARD_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("STEWARD_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("STEWARD_FROM_EMAIL", "Steward <steward@localhost>")
+# An SMTP server that never answers must not hold a sending worker forever.
+EMAIL_TIMEOUT = env_int("STEWARD_EMAIL_TIMEOUT", 30, minimum=1)
+
+# --- Mail in (desk.mail): the support address, the limits, and the two receivers ----------------
+# The address customers write to; replies come back to <local>+<signed ticket token>@<domain>.
+STEWARD_MAIL_ADDRESS = env_str(
+    "STEWARD_MAIL_ADDRESS", parseaddr(DEFAULT_FROM_EMAIL)[1] or "steward@localhost"
+).lower()
+# The domains `steward smtpd` accepts mail for (list the domains of team addresses too).
+STEWARD_MAIL_DOMAINS = [d.lower() for d in env_list("STEWARD_MAIL_DOMAINS", [])] or [
+    STEWARD_MAIL_ADDRESS.rpartition("@")[2]
+]
+STEWARD_MAIL_MAX_BYTES = env_int("STEWARD_MAIL_MAX_BYTES", 25 * 1024 * 1024, minimum=10 * 1024)
+STEWARD_MAIL_MAX_PARTS = env_int("STEWARD_MAIL_MAX_PARTS", 100, minimum=2, maximum=10000)
+# More messages than this from one sender within an hour are a mail loop: recorded, not processed.
+STEWARD_MAIL_LOOP_LIMIT = env_int("STEWARD_MAIL_LOOP_LIMIT", 30, minimum=1)
+STEWARD_SMTPD_HOST = env_str("STEWARD_SMTPD_HOST", "127.0.0.1")
+STEWARD_SMTPD_PORT = env_int("STEWARD_SMTPD_PORT", 2525, minimum=1, maximum=65535)
+STEWARD_IMAP_HOST = env_str("STEWARD_IMAP_HOST", "")
+STEWARD_IMAP_SSL = env_bool("STEWARD_IMAP_SSL", True)
+STEWARD_IMAP_PORT = env_int("STEWARD_IMAP_PORT", 993 if STEWARD_IMAP_SSL else 143, minimum=1, maximum=65535)
+STEWARD_IMAP_USER = env_str("STEWARD_IMAP_USER", "")
+STEWARD_IMAP_PASSWORD = env_str("STEWARD_IMAP_PASSWORD", "")
+STEWARD_IMAP_FOLDER = env_str("STEWARD_IMAP_FOLDER", "INBOX")
 
 # --- Background work: Django's Tasks API on the database queue -----------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
@@ -223,5 +248,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("STEWARD_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # aiosmtpd logs every SMTP command at INFO; steward smtpd logs what matters itself.
+        "mail.log": {"level": "WARNING"},
+    },
 }

@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("steward.desk.urls")),
     path("", include("steward.quality.urls")),
     path("", include("steward.desk.portal_urls")),
+    path("", include("steward.desk.mail.urls")),
 ]

@@ -81,3 +81,22 @@ def team_agents_with_skills(*, team_id: int, on_date: date) -> list[tuple[int, f
         if skill.is_valid_on(on_date):
             skills[skill.user_id].add(skill.skill)
     return [(pk, frozenset(skills[pk])) for pk in sorted(members)]
+
+
+# --- for the mail intake (the system, not a caller) ----------------------------------------------
+
+
+def team_for_addresses(addresses: list[str]) -> Team | None:
+    """The team whose inbound address is the first of these recipients that is one (else None)."""
+    wanted = [a.strip().lower() for a in addresses if a and a.strip()]
+    if not wanted:
+        return None
+    teams = {t.email.lower(): t for t in Team.objects.exclude(email="") if t.email.lower() in wanted}
+    return next((teams[a] for a in wanted if a in teams), None)
+
+
+def customer_users_with_email(email: str) -> QuerySet[User]:
+    """Active customer users with this address (case-insensitive)."""
+    return User.objects.select_related("customer_account").filter(
+        email__iexact=email.strip(), is_active=True, customer_account__is_active=True
+    )

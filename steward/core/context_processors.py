@@ -27,6 +27,7 @@ def navigation(request: HttpRequest) -> dict:
 
         if is_survey_staff(user):
             items.append(("Surveys", reverse("quality:survey_list")))
+        items.extend(_triage_item(user))
     elif user is not None and access.is_customer(user):
         items = [
             ("Home", reverse("core:home")),
@@ -38,3 +39,13 @@ def navigation(request: HttpRequest) -> dict:
             ("Services", reverse("catalog:service_list")),
         ]
     return {"nav_items": items, "current_path": request.path}
+
+
+def _triage_item(user) -> list[tuple[str, str]]:
+    """Incoming mail waiting for a person, for desk staff: "Triage (3)"."""
+    from steward.desk.mail.selectors import triage_count
+
+    waiting = triage_count(user)
+    if waiting is None:
+        return []
+    return [(f"Triage ({waiting})" if waiting else "Triage", reverse("mail:triage_list"))]

@@ -108,3 +108,21 @@ def asset_list(
 
 def asset_get(user: Any, pk: Any) -> Asset:
     return access.get_or_404(assets_for(user), pk=pk)
+
+
+# --- for the mail intake (the system, not a caller: unscoped, by address) ------------------------
+
+
+def contacts_with_email(email: str) -> QuerySet[Contact]:
+    """Contacts of active accounts with this address (case-insensitive), in any account."""
+    return Contact.objects.select_related("account", "user").filter(
+        email__iexact=email.strip(), account__is_active=True
+    )
+
+
+def accounts_with_mail_domain(domain: str) -> QuerySet[CustomerAccount]:
+    """Active accounts whose mail domain is exactly this one (case-insensitive)."""
+    domain = domain.strip().lower()
+    if not domain:
+        return CustomerAccount.objects.none()
+    return CustomerAccount.objects.filter(is_active=True, email_domain__iexact=domain)

@@ -151,3 +151,24 @@ def _reject_unknown(fields: dict[str, Any], allowed: tuple[str, ...]) -> None:
     unknown = sorted(set(fields) - set(allowed))
     if unknown:
         raise ValidationFailed.for_field(unknown[0], "unknown field")
+
+
+@transaction.atomic
+def contact_create_from_mail(
+    *, account: CustomerAccount, email: str, full_name: str = "", user: Any = None, reason: str
+) -> Contact:
+    """A contact the mail intake creates (no signed-in actor): for an unknown sender whose domain is
+    the account's mail domain, or for a customer user who has no contact record yet. The caller
+    has established the account; `reason` goes into the audit record."""
+    email = email.strip().lower()
+    if user is not None and user.customer_account_id != account.pk:
+        raise ValidationFailed.for_field("user", "the user belongs to another customer account")
+    name = (full_name or "").strip() or (user.full_name if user is not None else "") or email.split("@")[0]
+    contact = Contact(account=account, email=email, full_name=name[:150], user=user)
+    return create_audited(
+        actor=None,
+        instance=contact,
+        action="contact.create",
+        account_id=account.pk,
+        actor_label=f"mail intake: {reason}"[:200],
+    )

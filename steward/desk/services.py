@@ -1063,6 +1063,7 @@ def ticket_autoclose(*, ticket_id: int, now: datetime) -> bool:
             actor_label="auto-close",
         )
         recompute_sla(ticket=ticket, now=now)
+        notify.status_changed(ticket=ticket, old=Status.RESOLVED, new=Status.CLOSED, actor=None)
         return True
 
 
@@ -1165,3 +1166,71 @@ def ticket_create_with_attachments(
             account_id=ticket.account_id,
         )
     return ticket
+
+
+# --- mail intake: writes with no signed-in actor (the intake has established who wrote) ---------
+
+
+def within_reopen_window(ticket: Ticket, now: datetime) -> bool:
+    """A customer's reply now would reopen this resolved or closed ticket (else it starts a new one)."""
+    return _within_reopen_window(ticket, now)
+
+
+@transaction.atomic
+def ticket_attach_from_contact(
+    *, ticket: Ticket, contact: Any, items: Sequence[NewAttachment], at: datetime | None = None
+) -> list[Attachment]:
+    """Files a customer contact sent by mail with a new ticket (public, checked like any upload).
+    The caller (the mail intake) has matched the contact to the ticket's account."""
+    if contact.account_id != ticket.account_id:
+        raise NotFound("ticket not found")
+    now = at or timezone.now()
+    stored = _attach_all(ticket, None, items, actor=None, public=True, at=now)
+    if stored:
+        audit.record(
+            actor=None,
+            action="ticket.attach",
+            obj=ticket,
+            changes={"attachments": [a.pk for a in stored]},
+            account_id=ticket.account_id,
+            actor_label=f"email from {contact}"[:200],
+        )
+    return stored
+
+
+@transaction.atomic
+def ticket_note_from_system(*, ticket: Ticket, body: str, at: datetime | None = None) -> TicketMessage:
+    """An internal note the system writes (e.g. the mail intake listing files it did not keep)."""
+    now = at or timezone.now()
+    message = _add_message(
+        ticket, actor=None, body=_require_text("body", body), public=False, from_customer=False, at=now
+    )
+    _add_event(ticket, EventType.NOTE, actor=None, at=now, message_id=message.pk)
+    audit.record(
+        actor=None,
+        action="ticket.note",
+        obj=ticket,
+        changes={"message": message.pk},
+        account_id=ticket.account_id,
+        actor_label="system",
+    )
+    return message
+
+
+@transaction.atomic
+def ticket_link_from_system(
+    *, ticket: Ticket, other: Ticket, kind: str = LinkKind.RELATED, reason: str, at: datetime | None = None
+) -> TicketLink:
+    """A link the system makes (e.g. a new ticket from a reply to a long-closed one), audited with
+    its reason."""
+    now = at or timezone.now()
+    link = create_audited(
+        actor=None,
+        instance=TicketLink(from_ticket=ticket, to_ticket=other, kind=kind, created_at=now),
+        action="ticket.link",
+        account_id=ticket.account_id,
+        actor_label=reason[:200],
+    )
+    _add_event(ticket, EventType.LINK, actor=None, at=now, kind=kind, other=other.pk, direction="out")
+    _add_event(other, EventType.LINK, actor=None, at=now, kind=kind, other=ticket.pk, direction="in")
+    return link

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from steward.core.worker import periodic
+from steward.desk.mail import tasks as mail_tasks  # noqa: F401 - registers the mail retry job
 from steward.desk.sweeper import sweep, sweep_autoclose, sweep_escalations
 
 

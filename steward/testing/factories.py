@@ -236,3 +236,22 @@ class SurveyResponseFactory(factory.django.DjangoModelFactory):
     csat = 4
     nps = 9
     answered_at = factory.SelfAttribute("survey.answered_at")
+
+
+class InboundMailFactory(factory.django.DjangoModelFactory):
+    """A received mail waiting in triage, with its raw message stored."""
+
+    class Meta:
+        model = "desk.InboundMail"
+
+    message_id = factory.Sequence(lambda n: f"<m{n}@sender.example>")
+    content_hash = factory.Sequence(lambda n: f"{n:064x}")
+    source = "smtp"
+    mail_from = "stranger@nowhere.example"
+    subject = "Help with our boiler"
+    status = "triage"
+    reason = "unknown sender"
+    raw = factory.django.FileField(
+        filename="m.eml",
+        data=b"From: Stranger <stranger@nowhere.example>\r\nSubject: Help with our boiler\r\n\r\nIt leaks.\r\n",
+    )

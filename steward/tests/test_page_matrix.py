@@ -117,6 +117,18 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
         )
         for action in ("reply", "close", "reopen")
     ],
+    # desk mail: the triage queue and its mails, for the desk's staff only
+    ("mail:triage_list", "/desk/mail/", expect(DESK)),
+    (
+        "mail:triage_detail",
+        "/desk/mail/{inbound}/",
+        expect(DESK, hidden=[*A_USERS, "customer_b_admin", "technician"]),
+    ),
+    (
+        "mail:raw_download",
+        "/desk/mail/{inbound}/raw/",
+        expect(DESK, hidden=[*A_USERS, "customer_b_admin", "technician"]),
+    ),
 ]
 PAGES_WITHOUT_LOGIN = {"accounts:login", "accounts:logout", "accounts:token_revoke", "core:healthz"}
 # The survey answer pages are reached by a signed link without signing in (quality/tests/test_answering.py).
@@ -138,6 +150,7 @@ def page_objects(world):
         "contract_b": f.ContractFactory(account=world.account_b).pk,
         "attachment_b": f.AttachmentFactory(ticket=f.TicketFactory(account=world.account_b)).pk,
         "ticket_b": f.TicketFactory(account=world.account_b).pk,
+        "inbound": f.InboundMailFactory().pk,
     }
 
 

@@ -52,7 +52,7 @@ def test_nothing_is_sent_before_the_due_time(world, desk_setup, clock):
     resolve(ticket, desk_setup.agent)
     survey = Survey.objects.get(ticket=ticket)
     assert send_due_surveys(survey.due_at - timedelta(seconds=1)) == NOTHING
-    assert not OutboundMail.objects.exists()
+    assert not OutboundMail.objects.filter(kind="survey").exists()
     survey.refresh_from_db()
     assert survey.claimed_at is None
 
@@ -65,7 +65,7 @@ def test_a_due_survey_is_mailed_once_with_one_click_links(world, desk_setup, clo
     assert send_due_surveys(at) == {**NOTHING, "sent": 1}
     assert send_due_surveys(at + timedelta(minutes=1)) == NOTHING
 
-    mail = OutboundMail.objects.get()
+    mail = OutboundMail.objects.get(kind="survey")
     assert mail.kind == "survey" and mail.ticket == ticket
     assert mail.to == [desk_setup.requester.email]
     assert ticket.number in mail.subject
@@ -91,7 +91,7 @@ def test_a_claimed_survey_is_not_sent_again(world, desk_setup, clock):
     at = survey.due_at
     assert survey_send(survey_id=survey.pk, now=at) == "sent"
     assert survey_send(survey_id=survey.pk, now=at) == ""
-    assert OutboundMail.objects.count() == 1
+    assert OutboundMail.objects.filter(kind="survey").count() == 1
     # Not due yet: the claim's condition refuses it as well.
     other = open_ticket(world, desk_setup)
     resolve(other, desk_setup.agent)
@@ -117,7 +117,7 @@ def test_a_survey_of_a_reopened_ticket_is_withdrawn_and_the_next_resolution_asks
     assert first.claimed_at == first.due_at and first.sent_at is None
     withdrawn = AuditEvent.objects.get(action="survey.withdraw")
     assert withdrawn.changes["reason"] == "reopened"
-    assert not OutboundMail.objects.exists()
+    assert not OutboundMail.objects.filter(kind="survey").exists()
     assert not TicketEvent.objects.filter(ticket=ticket, type="survey").exists()
 
     clock.advance(hours=3)
@@ -147,7 +147,7 @@ def test_a_survey_not_sent_before_its_expiry_is_withdrawn(world, desk_setup, clo
     survey = Survey.objects.get(ticket=ticket)
     assert send_due_surveys(survey.expires_at)["withdrawn"] == 1
     assert AuditEvent.objects.get(action="survey.withdraw").changes["reason"] == "expired"
-    assert not OutboundMail.objects.exists()
+    assert not OutboundMail.objects.filter(kind="survey").exists()
 
 
 def test_merged_ticket_has_no_survey_and_merging_withdraws_a_pending_one(world, desk_setup, clock):
@@ -183,7 +183,7 @@ def test_several_due_surveys_are_sent_in_due_order(world, desk_setup, clock):
         resolve(t, desk_setup.agent)
         tickets.append(t)
     assert send_due_surveys(clock.now + timedelta(hours=2))["sent"] == 3
-    assert [m.ticket_id for m in OutboundMail.objects.order_by("id")] == [t.pk for t in tickets]
+    assert [m.ticket_id for m in OutboundMail.objects.filter(kind="survey").order_by("id")] == [t.pk for t in tickets]
 
 
 def test_a_failing_survey_does_not_hold_up_the_others(world, desk_setup, clock, monkeypatch):
@@ -207,7 +207,7 @@ def test_a_failing_survey_does_not_hold_up_the_others(world, desk_setup, clock, 
     assert Survey.objects.get(ticket=first).claimed_at is None
     monkeypatch.setattr(notify, "queue_mail", real)
     assert send_due_surveys(at)["sent"] == 1
-    assert OutboundMail.objects.count() == 2
+    assert OutboundMail.objects.filter(kind="survey").count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
@@ -244,6 +244,6 @@ def test_two_concurrent_senders_send_each_survey_once(monkeypatch):
     assert len(results) == 2
     assert sum(r["sent"] for r in results) == 5
     assert OutboundMail.objects.filter(kind="survey").count() == 5
-    assert sorted(m.to[0] for m in OutboundMail.objects.all()) == sorted(r.email for r in requesters)
+    assert sorted(m.to[0] for m in OutboundMail.objects.filter(kind="survey")) == sorted(r.email for r in requesters)
     assert TicketEvent.objects.filter(type="survey").count() == 5
     assert AuditEvent.objects.filter(action="survey.send").count() == 5
