@@ -23,6 +23,10 @@ def navigation(request: HttpRequest) -> dict:
         ]
         if user.has_role(*access.USER_ADMINS):
             items.append(("Users", reverse("accounts:user_list")))
+        from steward.desk.selectors import DESK_ROLES
+
+        if user.has_role(*DESK_ROLES):  # the agent's workspace, next to Home
+            items.insert(1, ("Desk", reverse("desk:index")))
     elif user is not None and access.is_customer(user):
         items = [
             ("Home", reverse("core:home")),

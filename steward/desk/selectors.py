@@ -256,3 +256,87 @@ def attachment_get(user: Any, pk: Any):
     if not access.is_staff(user):
         qs = qs.filter(is_public=True)
     return access.get_or_404(qs, pk=pk)
+
+
+# --- the agent's workspace -------------------------------------------------------------------------
+
+
+def queue_counts(user: Any, *, now: Any) -> dict[str, int]:
+    """Open tickets in each queue (the default "open" status filter of the queue pages), plus
+    "at_risk": open tickets whose clocks are in warning or breached (stored, or a deadline already
+    past). One aggregate query over the caller's open tickets."""
+    from django.db.models import Q
+
+    if not is_desk_staff(user):
+        return dict.fromkeys((*QUEUES, "at_risk"), 0)
+    my_teams = TeamMembership.objects.filter(user_id=user.pk).values("team_id")
+    return (
+        tickets_for(user)
+        .select_related(None)
+        .filter(status__in=OPEN_STATUSES)
+        .aggregate(
+            all=Count("id"),
+            mine=Count("id", filter=Q(assignee_id=user.pk)),
+            my_teams=Count("id", filter=Q(team_id__in=my_teams)),
+            unassigned=Count("id", filter=Q(assignee__isnull=True)),
+            breaching_soon=Count("id", filter=Q(sla_next_deadline__isnull=False)),
+            at_risk=Count(
+                "id", filter=Q(sla_state__in=["warning", "breached"]) | Q(sla_next_deadline__lt=now)
+            ),
+        )
+    )
+
+
+def ticket_messages(user: Any, ticket: Ticket) -> QuerySet:
+    """The ticket's messages with their files, in order; customers see neither internal notes nor
+    the files on them."""
+    from django.db.models import Prefetch
+
+    from steward.desk.models import Attachment, TicketMessage
+
+    ticket = ticket_get(user, ticket.pk)
+    files = Attachment.objects.order_by("created_at", "id")
+    qs = TicketMessage.objects.filter(ticket=ticket).select_related("author", "contact")
+    if not access.is_staff(user):
+        qs = qs.filter(is_public=True)
+        files = files.filter(is_public=True)
+    return qs.prefetch_related(Prefetch("attachments", queryset=files)).order_by("created_at", "id")
+
+
+def display_names(
+    user: Any, *, user_ids: set[int], team_ids: set[int], policy_ids: set[int]
+) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+    """Names of the staff, teams and SLA policies a ticket's timeline mentions (desk staff only:
+    these are the desk's own workings)."""
+    from steward.accounts.models import Team, User
+    from steward.catalog.models import SlaPolicy
+
+    if not is_desk_staff(user):
+        return {}, {}, {}
+    users = {
+        pk: name or email
+        for pk, name, email in User.objects.filter(pk__in=user_ids).values_list("pk", "full_name", "email")
+    }
+    teams = dict(Team.objects.filter(pk__in=team_ids).values_list("pk", "name"))
+    policies = dict(SlaPolicy.objects.filter(pk__in=policy_ids).values_list("pk", "name"))
+    return users, teams, policies
+
+
+def assignable_staff(user: Any) -> QuerySet:
+    """The people a ticket can be assigned to: active staff with a desk role (for desk staff)."""
+    from steward.accounts.models import User
+
+    if not is_desk_staff(user):
+        return User.objects.none()
+    return (
+        User.objects.filter(is_active=True, customer_account__isnull=True, role_grants__role__in=DESK_ROLES)
+        .distinct()
+        .order_by("full_name", "email")
+    )
+
+
+def team_routing_get(team: Any):
+    """The team's routing settings, or an unsaved default (manual, no skill matching)."""
+    from steward.desk.models import TeamRouting
+
+    return TeamRouting.objects.filter(team=team).first() or TeamRouting(team=team)

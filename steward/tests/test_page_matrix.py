@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from django.urls import get_resolver
 
+from steward.desk.models import SavedView
 from steward.testing import factories as f
-from steward.testing.roles import A_USERS, ACTORS, DESK, EDITORS, STAFF
+from steward.testing.roles import A_USERS, ACTORS, CUSTOMERS, DESK, EDITORS, STAFF
 
 
 def expect(ok: list[str], *, hidden: list[str] = (), forbidden_default: int = 403) -> dict[str, int]:
@@ -101,7 +102,40 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
         "/desk/attachments/{attachment_b}/",
         expect([*DESK, "customer_b_admin"], hidden=[*A_USERS, "technician"]),
     ),
+    # desk: the agent's workspace, for desk staff; a ticket of account B is hidden from A's users and
+    # technicians (the selectors show them none) and refused to B's customer admin (portal only)
+    ("desk:index", "/desk/", expect(DESK)),
+    ("desk:queue", "/desk/queues/all/?status=any", expect(DESK)),
+    ("desk:ticket_create", "/desk/tickets/new/", expect(DESK)),
+    ("desk:account_search", "/desk/tickets/new/accounts/?account_q=beta", expect(DESK)),
+    ("desk:account_fields", "/desk/tickets/new/account/?account={account_b}", expect(DESK)),
+    ("desk:priority_preview", "/desk/tickets/new/priority/?impact=high&urgency=low", expect(DESK)),
+    ("desk:ticket", "/desk/tickets/{ticket_b}/", expect(DESK, hidden=[*A_USERS, "technician"])),
+    ("desk:team_routing", "/desk/teams/{team}/routing/", expect(["admin", "manager"], hidden=CUSTOMERS)),
 ]
+
+
+def _desk_action(action: str) -> tuple[str, str, dict[str, int]]:
+    """A POST-only ticket action: a GET goes back to the ticket page (302) for desk staff, after
+    the same scope checks as the ticket page."""
+    return (
+        f"desk:ticket_{action}",
+        f"/desk/tickets/{{ticket_b}}/{action}/",
+        {**expect([], hidden=[*A_USERS, "technician"]), **dict.fromkeys(DESK, 302)},
+    )
+
+
+PAGES += [
+    _desk_action(a) for a in ("reply", "status", "priority", "assign", "tags", "link", "unlink", "merge")
+]
+# Another agent's saved view is not found; its owner's GET opens the view (302).
+PAGES.append(
+    (
+        "desk:saved_view_delete",
+        "/desk/views/{saved_view}/delete/",
+        {**expect([], hidden=["admin", "manager", "dispatcher"]), "agent": 302},
+    )
+)
 PAGES_WITHOUT_LOGIN = {"accounts:login", "accounts:logout", "accounts:token_revoke", "core:healthz"}
 
 
@@ -119,6 +153,8 @@ def page_objects(world):
         "policy": f.SlaPolicyFactory().pk,
         "contract_b": f.ContractFactory(account=world.account_b).pk,
         "attachment_b": f.AttachmentFactory(ticket=f.TicketFactory(account=world.account_b)).pk,
+        "ticket_b": f.TicketFactory(account=world.account_b).pk,
+        "saved_view": SavedView.objects.create(user=world.users["agent"], name="Mine", queue="mine").pk,
     }
 
 
