@@ -118,7 +118,9 @@ def _queue_params(query: Any) -> tuple[dict[str, str], str]:
 
 def _queue_url(queue: str, filters: dict[str, Any]) -> str:
     """A queue page showing these filters (the inverse of `_queue_params`)."""
-    params = {k: v for k, v in filters.items() if v not in (None, "") and k != "status"}
+    # In a fixed order (a JSON column need not keep its keys' order), so the address is stable.
+    names = [n for n in (*selectors.FILTERS, "order") if n != "status"]
+    params = {n: filters[n] for n in names if filters.get(n) not in (None, "")}
     status = filters.get("status") or "any"
     if status != "open":
         params["status"] = status
@@ -221,8 +223,9 @@ def queue(request: HttpRequest, queue: str = "mine") -> HttpResponse:
             "sla": SlaStatus.choices,
             "order": list(ORDER_LABELS.items()),
         },
-        teams=people.team_list(user),
-        people=selectors.assignable_staff(user),
+        # Lists, not querysets: the filters and the bulk bar both show them.
+        teams=list(people.team_list(user)),
+        people=list(selectors.assignable_staff(user)),
         services=_services(user),
         filter_account=_account_or_none(user, filters["account"]),
     )
@@ -350,6 +353,8 @@ def ticket_reply(request: HttpRequest, ticket: Any) -> HttpResponse:
 def ticket_status(request: HttpRequest, ticket: Any) -> HttpResponse:
     form = StatusForm(request.POST, auto_id=FORM_IDS["status_form"])
     form.fields["status"].choices = Status.choices  # the service judges the transition
+    if form.is_valid() and form.cleaned_data["status"] == ticket.status:
+        return _done(request, ticket, "The status is unchanged.")
     if _run(
         form, lambda: services.ticket_change_status(ticket=ticket, actor=request.user, **form.cleaned_data)
     ):
@@ -370,7 +375,16 @@ def ticket_priority(request: HttpRequest, ticket: Any) -> HttpResponse:
 @_ticket_action
 def ticket_assign(request: HttpRequest, ticket: Any) -> HttpResponse:
     form = AssignForm(request.POST, user=request.user, auto_id=FORM_IDS["assign_form"])
-    if _run(form, lambda: services.ticket_assign(ticket=ticket, actor=request.user, **form.cleaned_data)):
+
+    def changed() -> dict[str, Any]:
+        # Only what the agent changed goes to the service: a new team alone lets the team's routing
+        # choose (and drops an assignee who is not a member).
+        data = form.cleaned_data
+        return {k: v for k, v in data.items() if (v.pk if v else None) != getattr(ticket, f"{k}_id")}
+
+    if form.is_valid() and not changed():
+        return _done(request, ticket, "The assignment is unchanged.")
+    if _run(form, lambda: services.ticket_assign(ticket=ticket, actor=request.user, **changed())):
         return _done(request, ticket, "Assignment saved.")
     return _render_ticket(request, ticket, assign_form=form)
 

@@ -749,3 +749,23 @@ def test_home_shows_the_agents_queue_counts(desk, client_for):
     mine = html.split('href="/desk/queues/mine/"', 1)[1].split("</a>", 1)[0]
     assert '<span class="num">1</span>' in mine
     assert "Your desk" not in client_for(w.users["technician"]).get("/").content.decode()
+
+
+def test_a_new_team_alone_lets_the_teams_routing_choose(desk, client_for):
+    w = desk.w
+    agent = w.users["agent"]
+    services.team_routing_set(actor=w.users["manager"], team=desk.other_team, strategy="round_robin")
+    ticket = open_ticket(w, team=desk.team, assignee=agent)
+    client = client_for(agent)
+    # The form posts both fields; only the team changed, so the agent (not a member) makes way for
+    # the other team's member chosen by round-robin.
+    client.post(f"/desk/tickets/{ticket.pk}/assign/", {"team": desk.other_team.pk, "assignee": agent.pk})
+    ticket.refresh_from_db()
+    assert (ticket.team_id, ticket.assignee_id) == (desk.other_team.pk, desk.colleague.pk)
+    before = state(ticket)
+    unchanged = client.post(
+        f"/desk/tickets/{ticket.pk}/assign/", {"team": desk.other_team.pk, "assignee": desk.colleague.pk}
+    )
+    assert unchanged.status_code == 302 and state(ticket) == before
+    same_status = client.post(f"/desk/tickets/{ticket.pk}/status/", {"status": ticket.status})
+    assert same_status.status_code == 302 and state(ticket) == before

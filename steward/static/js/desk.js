@@ -111,8 +111,11 @@
 
   var pendingG = 0;
 
+  // Keys go to the field being typed in; a ticked checkbox or a pressed button keeps the shortcuts.
   function typing(el) {
-    return el && (/^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) || el.isContentEditable);
+    if (!el) return false;
+    if (el.tagName === "INPUT") return !/^(checkbox|radio|button|submit|reset)$/.test(el.type);
+    return /^(TEXTAREA|SELECT)$/.test(el.tagName) || el.isContentEditable;
   }
 
   function help() { return document.getElementById("shortcut-help"); }
