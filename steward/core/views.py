@@ -40,7 +40,7 @@ def _desk_counts(user) -> dict | None:
 
     if not desk.is_desk_staff(user):
         return None
-    return desk.queue_counts(user, now=timezone.now())
+    return desk.queue_counts(user)
 
 
 @require_GET

@@ -261,14 +261,14 @@ def attachment_get(user: Any, pk: Any):
 # --- the agent's workspace -------------------------------------------------------------------------
 
 
-def queue_counts(user: Any, *, now: Any) -> dict[str, int]:
-    """Open tickets in each queue (the default "open" status filter of the queue pages), plus
-    "at_risk": open tickets whose clocks are in warning or breached (stored, or a deadline already
-    past). One aggregate query over the caller's open tickets."""
+def queue_counts(user: Any) -> dict[str, int]:
+    """Open tickets in each queue (the default "open" status filter of the queue pages), plus open
+    tickets whose SLA state (as the sweeper last stored it) is "breached" or "warning", and both
+    together ("at_risk"). One aggregate query over the caller's open tickets."""
     from django.db.models import Q
 
     if not is_desk_staff(user):
-        return dict.fromkeys((*QUEUES, "at_risk"), 0)
+        return dict.fromkeys((*QUEUES, "breached", "warning", "at_risk"), 0)
     my_teams = TeamMembership.objects.filter(user_id=user.pk).values("team_id")
     return (
         tickets_for(user)
@@ -280,9 +280,9 @@ def queue_counts(user: Any, *, now: Any) -> dict[str, int]:
             my_teams=Count("id", filter=Q(team_id__in=my_teams)),
             unassigned=Count("id", filter=Q(assignee__isnull=True)),
             breaching_soon=Count("id", filter=Q(sla_next_deadline__isnull=False)),
-            at_risk=Count(
-                "id", filter=Q(sla_state__in=["warning", "breached"]) | Q(sla_next_deadline__lt=now)
-            ),
+            breached=Count("id", filter=Q(sla_state="breached")),
+            warning=Count("id", filter=Q(sla_state="warning")),
+            at_risk=Count("id", filter=Q(sla_state__in=["warning", "breached"])),
         )
     )
 

@@ -208,10 +208,11 @@ def queue(request: HttpRequest, queue: str = "mine") -> HttpResponse:
     }
     if is_htmx(request):
         return render(request, "desk/_ticket_rows.html", context)
-    counts = selectors.queue_counts(user, now=now)
+    counts = selectors.queue_counts(user)
     context.update(
         tabs=[(q, label, key, counts[q]) for q, label, key in QUEUE_TABS],
-        at_risk=counts["at_risk"],
+        breached=counts["breached"],
+        warning=counts["warning"],
         saved_views=[(v, _queue_url(v.queue, v.filters)) for v in selectors.saved_views_for(user)],
         bulk_form=bulk_form,
         save_form=save_form,

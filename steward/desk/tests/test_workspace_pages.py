@@ -769,3 +769,20 @@ def test_a_new_team_alone_lets_the_teams_routing_choose(desk, client_for):
     assert unchanged.status_code == 302 and state(ticket) == before
     same_status = client.post(f"/desk/tickets/{ticket.pk}/status/", {"status": ticket.status})
     assert same_status.status_code == 302 and state(ticket) == before
+
+
+def test_sidebar_and_home_count_breached_and_warning_tickets_as_swept(desk, client_for):
+    from steward.desk.sweeper import sweep
+
+    w = desk.w
+    breached = open_ticket(w, "Late", impact="high", urgency="high")  # P1: first response 30 min
+    open_ticket(w, "Fine", impact="low", urgency="low")  # P4: 8 h
+    sweep(now=timezone.now() + timedelta(minutes=31))
+    assert Ticket.objects.get(pk=breached.pk).sla_state == "breached"
+    client = client_for(w.users["agent"])
+    html = client.get("/desk/").content.decode()
+    assert 'href="/desk/queues/all/?sla=breached&amp;order=priority" class="bad">1 open breached</a>' in html
+    listed = client.get("/desk/queues/all/?sla=breached&order=priority").content.decode()
+    assert "> Late</a>" in listed and "> Fine</a>" not in listed
+    home = client.get("/").content.decode()
+    assert '<span class="num">1</span><span>open with a breached SLA</span>' in home

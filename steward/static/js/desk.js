@@ -192,7 +192,17 @@
   // A swapped list starts without a selection; its clocks tick at once.
   document.addEventListener("htmx:afterSwap", function () { current = -1; tick(); updateCount(); });
 
-  document.addEventListener("DOMContentLoaded", function () { tick(); updateCount(); });
-  if (document.readyState !== "loading") { tick(); updateCount(); }
+  function start() {
+    tick();
+    updateCount();
+    // On a phone the queue tabs scroll sideways: keep the current one in view.
+    var active = document.querySelector(".queue-nav a.active");
+    if (active && active.parentNode.scrollWidth > active.parentNode.clientWidth) {
+      active.parentNode.scrollLeft = active.offsetLeft - active.parentNode.offsetLeft - 8;
+    }
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
   window.setInterval(tick, 1000);
 })();
