@@ -23,10 +23,11 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from steward.accounts import selectors as people
+from steward.catalog import selectors as catalog
 from steward.core import access
 from steward.core.errors import DomainError, NotFound
 from steward.core.selectors import history_for
-from steward.core.views_kit import apply_domain_error, is_htmx, paginate, render_list
+from steward.core.views_kit import apply_domain_error, is_htmx, paginate
 from steward.customers import selectors as customers
 from steward.desk import presenters, selectors, services
 from steward.desk.attachments import NewAttachment
@@ -206,7 +207,7 @@ def queue(request: HttpRequest, queue: str = "mine") -> HttpResponse:
         "now": now,
         **page,
     }
-    if is_htmx(request):
+    if is_htmx(request):  # live filtering and paging: the list alone, without the sidebar's queries
         return render(request, "desk/_ticket_rows.html", context)
     counts = selectors.queue_counts(user)
     context.update(
@@ -227,16 +228,10 @@ def queue(request: HttpRequest, queue: str = "mine") -> HttpResponse:
         # Lists, not querysets: the filters and the bulk bar both show them.
         teams=list(people.team_list(user)),
         people=list(selectors.assignable_staff(user)),
-        services=_services(user),
+        services=catalog.services_for(user).order_by("name"),
         filter_account=_account_or_none(user, filters["account"]),
     )
-    return render_list(request, page="desk/queue.html", partial="desk/_ticket_rows.html", context=context)
-
-
-def _services(user: Any):
-    from steward.catalog import selectors as catalog
-
-    return catalog.services_for(user).order_by("name")
+    return render(request, "desk/queue.html", context)
 
 
 @login_required
@@ -272,13 +267,17 @@ def _render_ticket(request: HttpRequest, ticket: Any, **bound: Any) -> HttpRespo
         "merged_here": selectors.tickets_for(user).filter(merged_into=ticket).order_by("pk"),
         "reply_form": ReplyForm(),
         "status_form": status_form,
-        "priority_form": PriorityForm(initial={"priority": ticket.priority}),
-        "assign_form": AssignForm(
-            user=user, initial={"team": ticket.team_id, "assignee": ticket.assignee_id}
+        "priority_form": PriorityForm(
+            initial={"priority": ticket.priority}, auto_id=FORM_IDS["priority_form"]
         ),
-        "tags_form": TagsForm(initial={"tags": ", ".join(tags)}),
-        "link_form": LinkForm(),
-        "merge_form": MergeForm(),
+        "assign_form": AssignForm(
+            user=user,
+            initial={"team": ticket.team_id, "assignee": ticket.assignee_id},
+            auto_id=FORM_IDS["assign_form"],
+        ),
+        "tags_form": TagsForm(initial={"tags": ", ".join(tags)}, auto_id=FORM_IDS["tags_form"]),
+        "link_form": LinkForm(auto_id=FORM_IDS["link_form"]),
+        "merge_form": MergeForm(auto_id=FORM_IDS["merge_form"]),
         "history": history_for(user, ticket),
         "now": now,
     }

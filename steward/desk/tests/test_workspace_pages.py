@@ -786,3 +786,15 @@ def test_sidebar_and_home_count_breached_and_warning_tickets_as_swept(desk, clie
     assert "> Late</a>" in listed and "> Fine</a>" not in listed
     home = client.get("/").content.decode()
     assert '<span class="num">1</span><span>open with a breached SLA</span>' in home
+
+
+def test_every_element_id_on_the_ticket_and_queue_pages_is_unique(desk, client_for):
+    """Several forms share a page: labels must point at their own fields."""
+    import re
+    from collections import Counter
+
+    ticket = open_ticket(desk.w)
+    client = client_for(desk.w.users["agent"])
+    for url in (f"/desk/tickets/{ticket.pk}/", "/desk/queues/all/", "/desk/tickets/new/"):
+        ids = Counter(re.findall(r'\sid="([^"]+)"', client.get(url).content.decode()))
+        assert [i for i, n in ids.items() if n > 1] == [], url
