@@ -12,22 +12,24 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     items: list[tuple[str, str]] = []
     if user is not None and access.is_staff(user):
-        items = [
-            ("Home", reverse("core:home")),
+        from steward.desk.selectors import is_desk_staff
+        from steward.quality.selectors import is_survey_staff
+
+        items = [("Home", reverse("core:home"))]
+        if is_desk_staff(user):  # the agent's workspace and the mail waiting for a person
+            items.append(("Desk", reverse("desk:index")))
+            items.extend(_triage_item(user))
+        items += [
             ("Accounts", reverse("customers:account_list")),
             ("Sites", reverse("customers:site_list")),
             ("Assets", reverse("customers:asset_list")),
             ("Catalog", reverse("catalog:service_list")),
-            ("Teams", reverse("accounts:team_list")),
-            ("Calendars", reverse("core:calendar_list")),
         ]
-        if user.has_role(*access.USER_ADMINS):
-            items.append(("Users", reverse("accounts:user_list")))
-        from steward.quality.selectors import is_survey_staff
-
         if is_survey_staff(user):
             items.append(("Surveys", reverse("quality:survey_list")))
-        items.extend(_triage_item(user))
+        items += [("Teams", reverse("accounts:team_list")), ("Calendars", reverse("core:calendar_list"))]
+        if user.has_role(*access.USER_ADMINS):
+            items.append(("Users", reverse("accounts:user_list")))
     elif user is not None and access.is_customer(user):
         items = [
             ("Home", reverse("core:home")),

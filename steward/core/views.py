@@ -30,7 +30,17 @@ def home(request: HttpRequest) -> HttpResponse:
         "site_count": sites_for(user).count(),
         "asset_count": assets_for(user).count(),
     }
+    context["desk_counts"] = _desk_counts(user)
     return render(request, "core/home.html", context)
+
+
+def _desk_counts(user) -> dict | None:
+    """The agent's open queues on the home page (desk staff only)."""
+    from steward.desk import selectors as desk
+
+    if not desk.is_desk_staff(user):
+        return None
+    return desk.queue_counts(user)
 
 
 @require_GET

@@ -339,3 +339,71 @@ def assignee_get(user: Any, pk: Any):
     if not is_desk_staff(user):
         return access.get_or_404(User.objects.none(), pk=pk)
     return access.get_or_404(User.objects.filter(customer_account__isnull=True), pk=pk)
+
+
+# --- the agent's workspace -------------------------------------------------------------------------
+
+
+def queue_counts(user: Any) -> dict[str, int]:
+    """Open tickets in each queue (the default "open" status filter of the queue pages), plus open
+    tickets whose SLA state (as the sweeper last stored it) is "breached" or "warning", and both
+    together ("at_risk"). One aggregate query over the caller's open tickets."""
+    from django.db.models import Q
+
+    if not is_desk_staff(user):
+        return dict.fromkeys((*QUEUES, "breached", "warning", "at_risk"), 0)
+    my_teams = TeamMembership.objects.filter(user_id=user.pk).values("team_id")
+    return (
+        tickets_for(user)
+        .select_related(None)
+        .filter(status__in=OPEN_STATUSES)
+        .aggregate(
+            all=Count("id"),
+            mine=Count("id", filter=Q(assignee_id=user.pk)),
+            my_teams=Count("id", filter=Q(team_id__in=my_teams)),
+            unassigned=Count("id", filter=Q(assignee__isnull=True)),
+            breaching_soon=Count("id", filter=Q(sla_next_deadline__isnull=False)),
+            breached=Count("id", filter=Q(sla_state="breached")),
+            warning=Count("id", filter=Q(sla_state="warning")),
+            at_risk=Count("id", filter=Q(sla_state__in=["warning", "breached"])),
+        )
+    )
+
+
+def display_names(
+    user: Any, *, user_ids: set[int], team_ids: set[int], policy_ids: set[int]
+) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+    """Names of the staff, teams and SLA policies a ticket's timeline mentions (desk staff only:
+    these are the desk's own workings)."""
+    from steward.accounts.models import Team, User
+    from steward.catalog.models import SlaPolicy
+
+    if not is_desk_staff(user):
+        return {}, {}, {}
+    users = {
+        pk: name or email
+        for pk, name, email in User.objects.filter(pk__in=user_ids).values_list("pk", "full_name", "email")
+    }
+    teams = dict(Team.objects.filter(pk__in=team_ids).values_list("pk", "name"))
+    policies = dict(SlaPolicy.objects.filter(pk__in=policy_ids).values_list("pk", "name"))
+    return users, teams, policies
+
+
+def assignable_staff(user: Any) -> QuerySet:
+    """The people a ticket can be assigned to: active staff with a desk role (for desk staff)."""
+    from steward.accounts.models import User
+
+    if not is_desk_staff(user):
+        return User.objects.none()
+    return (
+        User.objects.filter(is_active=True, customer_account__isnull=True, role_grants__role__in=DESK_ROLES)
+        .distinct()
+        .order_by("full_name", "email")
+    )
+
+
+def team_routing_get(team: Any):
+    """The team's routing settings, or an unsaved default (manual, no skill matching)."""
+    from steward.desk.models import TeamRouting
+
+    return TeamRouting.objects.filter(team=team).first() or TeamRouting(team=team)

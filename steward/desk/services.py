@@ -712,7 +712,10 @@ def ticket_assign(*, ticket: Ticket, actor: Any, team: Any = _UNSET, assignee: A
         changes["team"] = team
     if assignee is not _UNSET:
         changes["assignee"] = assignee
-    _check_staff_assignment(changes.get("team", ticket.team), changes.get("assignee", ticket.assignee))
+    # A new team alone keeps the assignee only if they are a member; otherwise they make way below
+    # (so they are not checked against the new team here).
+    keeps = changes.get("assignee", None if "team" in changes else ticket.assignee)
+    _check_staff_assignment(changes.get("team", ticket.team), keeps)
     now = timezone.now()
     team_changed = _assign(ticket, actor=actor, changes=changes, at=now)
     if team_changed and assignee is _UNSET and ticket.team_id is not None and ticket.is_open:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import get_resolver
 
+from steward.desk.models import SavedView
 from steward.testing import factories as f
 from steward.testing.roles import A_USERS, ACTORS, CUSTOMERS, DESK, EDITORS, STAFF
 
@@ -129,7 +130,40 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
         "/desk/mail/{inbound}/raw/",
         expect(DESK, hidden=[*A_USERS, "customer_b_admin", "technician"]),
     ),
+    # desk: the agent's workspace, for desk staff; a ticket of account B is hidden from A's users and
+    # technicians (the selectors show them none) and refused to B's customer admin (portal only)
+    ("desk:index", "/desk/", expect(DESK)),
+    ("desk:queue", "/desk/queues/all/?status=any", expect(DESK)),
+    ("desk:ticket_create", "/desk/tickets/new/", expect(DESK)),
+    ("desk:account_search", "/desk/tickets/new/accounts/?account_q=beta", expect(DESK)),
+    ("desk:account_fields", "/desk/tickets/new/account/?account={account_b}", expect(DESK)),
+    ("desk:priority_preview", "/desk/tickets/new/priority/?impact=high&urgency=low", expect(DESK)),
+    ("desk:ticket", "/desk/tickets/{ticket_b}/", expect(DESK, hidden=[*A_USERS, "technician"])),
+    ("desk:team_routing", "/desk/teams/{team}/routing/", expect(["admin", "manager"], hidden=CUSTOMERS)),
 ]
+
+
+def _desk_action(action: str) -> tuple[str, str, dict[str, int]]:
+    """A POST-only ticket action: a GET goes back to the ticket page (302) for desk staff, after
+    the same scope checks as the ticket page."""
+    return (
+        f"desk:ticket_{action}",
+        f"/desk/tickets/{{ticket_b}}/{action}/",
+        {**expect([], hidden=[*A_USERS, "technician"]), **dict.fromkeys(DESK, 302)},
+    )
+
+
+PAGES += [
+    _desk_action(a) for a in ("reply", "status", "priority", "assign", "tags", "link", "unlink", "merge")
+]
+# Another agent's saved view is not found; its owner's GET opens the view (302).
+PAGES.append(
+    (
+        "desk:saved_view_delete",
+        "/desk/views/{saved_view}/delete/",
+        {**expect([], hidden=["admin", "manager", "dispatcher"]), "agent": 302},
+    )
+)
 PAGES_WITHOUT_LOGIN = {"accounts:login", "accounts:logout", "accounts:token_revoke", "core:healthz"}
 # The survey answer pages are reached by a signed link without signing in (quality/tests/test_answering.py).
 PAGES_WITHOUT_LOGIN |= {"quality:survey_answer", "quality:survey_thanks"}
@@ -151,6 +185,7 @@ def page_objects(world):
         "attachment_b": f.AttachmentFactory(ticket=f.TicketFactory(account=world.account_b)).pk,
         "ticket_b": f.TicketFactory(account=world.account_b).pk,
         "inbound": f.InboundMailFactory().pk,
+        "saved_view": SavedView.objects.create(user=world.users["agent"], name="Mine", queue="mine").pk,
     }
 
 

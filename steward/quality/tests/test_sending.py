@@ -183,7 +183,9 @@ def test_several_due_surveys_are_sent_in_due_order(world, desk_setup, clock):
         resolve(t, desk_setup.agent)
         tickets.append(t)
     assert send_due_surveys(clock.now + timedelta(hours=2))["sent"] == 3
-    assert [m.ticket_id for m in OutboundMail.objects.filter(kind="survey").order_by("id")] == [t.pk for t in tickets]
+    assert [m.ticket_id for m in OutboundMail.objects.filter(kind="survey").order_by("id")] == [
+        t.pk for t in tickets
+    ]
 
 
 def test_a_failing_survey_does_not_hold_up_the_others(world, desk_setup, clock, monkeypatch):
@@ -244,6 +246,8 @@ def test_two_concurrent_senders_send_each_survey_once(monkeypatch):
     assert len(results) == 2
     assert sum(r["sent"] for r in results) == 5
     assert OutboundMail.objects.filter(kind="survey").count() == 5
-    assert sorted(m.to[0] for m in OutboundMail.objects.filter(kind="survey")) == sorted(r.email for r in requesters)
+    assert sorted(m.to[0] for m in OutboundMail.objects.filter(kind="survey")) == sorted(
+        r.email for r in requesters
+    )
     assert TicketEvent.objects.filter(type="survey").count() == 5
     assert AuditEvent.objects.filter(action="survey.send").count() == 5
