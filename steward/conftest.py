@@ -69,3 +69,15 @@ def client_for():
 def _media_in_a_temporary_directory(settings, tmp_path_factory):
     """Uploaded files (attachments, raw mail) go to a temporary directory, never the checkout."""
     settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """`timezone.now()` frozen at MON (Monday 2026-03-09 10:00 Berlin) until the test advances it."""
+    from django.utils import timezone
+
+    from steward.testing.clock import MON, Clock
+
+    c = Clock(MON)
+    monkeypatch.setattr(timezone, "now", lambda: c.now)
+    return c

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
 from steward.accounts.selectors import team_get
@@ -20,6 +20,7 @@ from steward.catalog.selectors import service_get
 from steward.core import access
 from steward.core.api_kit import ERRORS, Id, Page, PageParams, paginate, via_token
 from steward.core.errors import NotFound, ValidationFailed
+from steward.core.views_kit import safe_download
 from steward.customers.selectors import account_get, asset_get, contact_get, site_get
 from steward.desk import selectors, services
 from steward.desk.attachments import NewAttachment
@@ -389,16 +390,7 @@ def upload_attachments(
 def download_attachment(request: HttpRequest, attachment_id: Id):
     """The file itself, for a program with a token (a browser may use the page URL in `url`)."""
     attachment = selectors.attachment_get(request.user, attachment_id)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return safe_download(attachment.file, filename=attachment.filename, content_type=attachment.content_type)
 
 
 # --- saved views ---------------------------------------------------------------------------------

@@ -13,12 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-
-class TicketType(models.TextChoices):
-    INCIDENT = "incident", "Incident"
-    SERVICE_REQUEST = "service_request", "Service request"
-    COMPLAINT = "complaint", "Complaint"
-    QUESTION = "question", "Question"
+# The catalog's vocabulary: a policy's conditions and a ticket speak of the same types and priorities.
+from steward.catalog.models import Priority, TicketType
 
 
 class Channel(models.TextChoices):
@@ -32,13 +28,6 @@ class Level(models.TextChoices):
     HIGH = "high", "High"
     MEDIUM = "medium", "Medium"
     LOW = "low", "Low"
-
-
-class Priority(models.TextChoices):
-    P1 = "P1", "P1 critical"
-    P2 = "P2", "P2 high"
-    P3 = "P3", "P3 normal"
-    P4 = "P4", "P4 low"
 
 
 class Status(models.TextChoices):

@@ -152,7 +152,7 @@ def _detail(request: HttpRequest, ticket: Any, reply_form: ReplyForm) -> HttpRes
     entries = conversation.build(
         ticket=ticket,
         events=selectors.ticket_timeline(user, ticket),
-        messages=selectors.ticket_messages_for(user, ticket),
+        messages=selectors.ticket_messages(user, ticket),
         attachments=selectors.ticket_attachments(user, ticket).select_related("uploaded_by"),
         viewer_id=user.pk,
     )

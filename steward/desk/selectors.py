@@ -273,16 +273,6 @@ def reopen_until(ticket: Ticket) -> datetime | None:
     return ticket.resolved_at + timedelta(days=settings.STEWARD_REOPEN_WINDOW_DAYS)
 
 
-def ticket_messages_for(user: Any, ticket: Ticket) -> QuerySet:
-    """The ticket's messages the caller may read: all for desk staff; customers only the public
-    conversation (never an internal note)."""
-    ticket = ticket_get(user, ticket.pk)
-    qs = ticket.messages.select_related("author", "contact").order_by("created_at", "id")
-    if not access.is_staff(user):
-        qs = qs.filter(is_public=True)
-    return qs
-
-
 def portal_requests(
     user: Any, *, status: str = "", q: str = "", requester: int | None = None
 ) -> QuerySet[Ticket]:

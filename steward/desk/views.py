@@ -27,7 +27,7 @@ from steward.catalog import selectors as catalog
 from steward.core import access
 from steward.core.errors import DomainError, NotFound
 from steward.core.selectors import history_for
-from steward.core.views_kit import apply_domain_error, is_htmx, paginate
+from steward.core.views_kit import apply_domain_error, is_htmx, paginate, safe_download
 from steward.customers import selectors as customers
 from steward.desk import presenters, selectors, services
 from steward.desk.attachments import NewAttachment
@@ -460,16 +460,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     """A ticket's file, for whoever may see it (404 otherwise). Always a download (never rendered
     inline), with nosniff, under its sanitised name and the type derived from that name."""
     attachment = selectors.attachment_get(request.user, pk)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return safe_download(attachment.file, filename=attachment.filename, content_type=attachment.content_type)
 
 
 # --- a new ticket --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from steward.core.errors import DomainError, NotFound
-from steward.core.views_kit import apply_domain_error, is_htmx, paginate, render_list
+from steward.core.views_kit import apply_domain_error, is_htmx, paginate, render_list, safe_download
 from steward.desk.mail import selectors, services
 from steward.desk.mail.forms import ConvertForm, DiscardForm
 from steward.desk.models import InboundStatus
@@ -107,10 +107,4 @@ def raw_download(request: HttpRequest, pk: int) -> FileResponse:
     mail = selectors.inbound_get(request.user, pk)
     if not mail.raw:
         raise NotFound("this message was not stored")
-    response = FileResponse(
-        mail.raw.open("rb"), as_attachment=True, filename=f"mail-{mail.pk}.eml", content_type="message/rfc822"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return safe_download(mail.raw, filename=f"mail-{mail.pk}.eml", content_type="message/rfc822")

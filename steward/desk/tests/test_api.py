@@ -5,13 +5,12 @@ customer isolation, and a query-count baseline for the queue."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from steward.accounts.services import token_create
 from steward.core.models import AuditEvent
@@ -19,27 +18,11 @@ from steward.desk import services
 from steward.desk.attachments import NewAttachment
 from steward.desk.models import Attachment, SavedView, Ticket, TicketEvent, TicketMessage
 from steward.testing import factories as f
+from steward.testing.clock import MON
 
 pytestmark = pytest.mark.django_db
 
-MON = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
 BASE = "/api/v1/desk"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def advance(self, **delta) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    c = Clock(MON)
-    monkeypatch.setattr(timezone, "now", lambda: c.now)
-    return c
 
 
 @pytest.fixture

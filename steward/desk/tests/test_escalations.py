@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from steward.accounts.models import TeamMembership
 from steward.core.models import AuditEvent
@@ -15,17 +13,10 @@ from steward.desk import services
 from steward.desk.models import OutboundMail, Ticket, TicketEscalation
 from steward.desk.sweeper import sweep_autoclose, sweep_escalations
 from steward.desk.tasks import autoclose_resolved, fire_escalations
-from steward.desk.tests.test_tickets import BERLIN_HOURS, MON, Clock, make_policy, new_ticket, sla
+from steward.desk.tests.test_tickets import BERLIN_HOURS, make_policy, new_ticket, sla
 from steward.testing import factories as f
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    from django.utils import timezone
-
-    c = Clock(MON)
-    monkeypatch.setattr(timezone, "now", lambda: c.now)
-    return c
+from steward.testing.clock import MON
+from steward.testing.concurrency import run_concurrently
 
 
 def escalation(ticket, offset):
@@ -128,25 +119,7 @@ def test_concurrent_sweepers_fire_each_level_once(world, clock):
     )
     tickets = [new_ticket(world, subject=f"t{i}") for i in range(5)]
     at = MON + timedelta(hours=8)
-    barrier = threading.Barrier(3)
-    results: list[int] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(sweep_escalations(at)["escalations"])
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
+    results = run_concurrently(lambda: sweep_escalations(at)["escalations"], threads=3)
     assert sum(results) == len(tickets)
     for ticket in tickets:
         assert ticket.events.filter(type="escalation").count() == 1

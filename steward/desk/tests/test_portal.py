@@ -6,39 +6,23 @@ and nothing changes. Staff are refused (403) on every portal page."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
 from steward.core.models import AuditEvent
 from steward.desk import conversation, selectors, services
 from steward.desk.attachments import NewAttachment
 from steward.desk.models import Attachment, Ticket, TicketEvent, TicketMessage
 from steward.testing import factories as f
+from steward.testing.clock import MON
 from steward.testing.roles import STAFF
 
 pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
-NOW = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def advance(self, **delta) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    c = Clock(NOW)
-    monkeypatch.setattr(timezone, "now", lambda: c.now)
-    return c
+NOW = MON
 
 
 @pytest.fixture

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from steward.core.models import AuditEvent
 from steward.core.worker import PERIODIC_JOBS
@@ -14,17 +12,10 @@ from steward.desk import services
 from steward.desk.models import TicketEvent, TicketSla
 from steward.desk.sweeper import sweep
 from steward.desk.tasks import sweep_sla
-from steward.desk.tests.test_tickets import MON, Clock, make_policy, new_ticket
+from steward.desk.tests.test_tickets import make_policy, new_ticket
 from steward.testing import factories as f
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    from django.utils import timezone
-
-    c = Clock(MON)
-    monkeypatch.setattr(timezone, "now", lambda: c.now)
-    return c
+from steward.testing.clock import MON
+from steward.testing.concurrency import run_concurrently
 
 
 @pytest.fixture
@@ -129,26 +120,7 @@ def test_concurrent_sweepers_record_each_breach_once(monkeypatch):
         for i in range(6)
     ]
     at = MON + timedelta(minutes=61)  # every first response is past its deadline
-    barrier = threading.Barrier(2)
-    results: list[dict] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(sweep(at))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
-    assert len(results) == 2
+    results = run_concurrently(lambda: sweep(at), threads=2)
     assert sum(r["breaches"] for r in results) == len(tickets)
     for ticket in tickets:
         assert TicketEvent.objects.filter(ticket=ticket, type="sla_breached").count() == 1

@@ -14,16 +14,8 @@ from steward.core.models import AuditEvent
 from steward.desk import selectors, services
 from steward.desk.attachments import NewAttachment, safe_name
 from steward.desk.models import Attachment, SavedView, Ticket, TicketLink
-from steward.desk.tests.test_tickets import MON, Clock, make_policy, new_ticket, sla
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    from django.utils import timezone
-
-    c = Clock(MON)
-    monkeypatch.setattr(timezone, "now", lambda: c.now)
-    return c
+from steward.desk.tests.test_tickets import make_policy, new_ticket, sla
+from steward.testing.clock import MON
 
 
 @pytest.fixture

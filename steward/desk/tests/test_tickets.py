@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,29 +16,13 @@ from steward.desk.models import Ticket, TicketEvent, TicketMessage, TicketSla
 from steward.desk.priority import LEVELS, priority_from_matrix
 from steward.desk.sla import replay
 from steward.testing import factories as f
+from steward.testing.clock import MON
 
-MON = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # Monday 10:00 in Berlin (UTC+1)
 BERLIN_HOURS = {
     "timezone": "Europe/Berlin",
     "hours": {d: [["09:00", "12:00"], ["13:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
     "holidays": ["2026-04-03", "2026-04-06"],
 }
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def advance(self, **delta) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    c = Clock(MON)
-    monkeypatch.setattr(timezone, "now", lambda: c.now)
-    return c
 
 
 def make_policy(calendar=None, **kwargs):

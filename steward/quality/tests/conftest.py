@@ -5,33 +5,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from django.utils import timezone
 
 from steward.desk import services as desk
 from steward.testing import factories as f
 
-MON = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
 BASE_URL = "https://desk.example.org"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def advance(self, **delta) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    c = Clock(MON)
-    monkeypatch.setattr(timezone, "now", lambda: c.now)
-    return c
 
 
 @pytest.fixture(autouse=True)

@@ -18,8 +18,9 @@ from steward.desk.models import OutboundMail, TicketEvent
 from steward.quality import links, services
 from steward.quality.models import Survey, SurveyResponse
 from steward.quality.tasks import send_due_surveys
-from steward.quality.tests.conftest import MON, local_path, mail_links, open_ticket, resolve
+from steward.quality.tests.conftest import local_path, mail_links, open_ticket, resolve
 from steward.testing import factories as f
+from steward.testing.clock import MON
 
 pytestmark = pytest.mark.django_db
 

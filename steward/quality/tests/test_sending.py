@@ -3,11 +3,9 @@ working one-click links; withdrawn when the resolution it asks about was undone.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from steward.core.models import AuditEvent
@@ -18,8 +16,10 @@ from steward.quality import links
 from steward.quality.models import Survey
 from steward.quality.services import survey_send
 from steward.quality.tasks import send_due_surveys, send_surveys
-from steward.quality.tests.conftest import BASE_URL, MON, build_desk, mail_links, open_ticket, resolve
+from steward.quality.tests.conftest import BASE_URL, build_desk, mail_links, open_ticket, resolve
 from steward.testing import factories as f
+from steward.testing.clock import MON
+from steward.testing.concurrency import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -224,26 +224,7 @@ def test_two_concurrent_senders_send_each_survey_once(monkeypatch):
         ticket = desk.ticket_create(actor=agent, account=account, subject=f"t{i}", requester=requester)
         desk.ticket_change_status(ticket=ticket, actor=agent, status="resolved")
     at = MON + timedelta(hours=2)
-    barrier = threading.Barrier(2)
-    results: list[dict] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(send_due_surveys(at))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
-    assert len(results) == 2
+    results = run_concurrently(lambda: send_due_surveys(at), threads=2)
     assert sum(r["sent"] for r in results) == 5
     assert OutboundMail.objects.filter(kind="survey").count() == 5
     assert sorted(m.to[0] for m in OutboundMail.objects.filter(kind="survey")) == sorted(
