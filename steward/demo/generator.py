@@ -851,6 +851,7 @@ def load_demo(
         say(f"catalog: {counts['services']} services, {counts['sla_policies']} SLA policies, "
             f"{counts['contracts']} contracts")  # fmt: skip
 
+        _desk_setup(admin=admin, teams=teams)
         if history > 0:
             _load_history(seed=seed, now=now, tickets=history, admin=admin, teams=teams,
                           agent_login=logins["agent"]["email"], counts=counts, say=say)  # fmt: skip
@@ -945,7 +946,6 @@ def _load_history(*, seed: int, now: datetime, tickets: int, admin, teams: dict,
     from steward.desk.models import InboundMail, InboundStatus, TicketLink
     from steward.quality.models import Survey, SurveyResponse
 
-    _desk_setup(admin=admin, teams=teams)
     t0 = time.monotonic()
     plan = plan_history(_history_world(teams=teams), seed=seed, now=now, tickets=tickets, days=HISTORY_DAYS)
     planned = plan.counts()

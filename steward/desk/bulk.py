@@ -177,7 +177,8 @@ class _Table:
         self.fields = list(model._meta.concrete_fields)
         self.names = [f.attname for f in self.fields]
         self.converters = [self._converter(f) for f in self.fields]
-        self.defaults = {f.attname: f.get_default() for f in self.fields if f.has_default()}
+        # What the ORM would insert for a column the row does not give ("" for text, None, defaults).
+        self.defaults = {f.attname: f.get_default() for f in self.fields}
         quote = self.db.ops.quote_name
         columns = ", ".join(quote(f.column) for f in self.fields)
         # Names from the model's own metadata, never from input.
