@@ -19,7 +19,6 @@ and every change of history (a service call) recomputes them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +29,7 @@ from django.utils import timezone
 from steward.core import audit
 from steward.desk.clock_state import (
     NO_POLICY,
+    ClockState,
     EscalationClock,
     EscalationSpec,
     clock_state,
@@ -86,23 +86,64 @@ def _record_sla_event(
     )
 
 
-def _sync_escalations(ticket: Ticket, kind: str, due: Sequence[EscalationClock]) -> None:
-    """Keep one `TicketEscalation` per level of the current policy for the target's current cycle
-    with its due instant (unless it already fired); cancel (due None) every other unfired row of
-    this target. Fired rows are history and never change."""
-    keep: list[int] = []
-    for item in due:
-        row, created = TicketEscalation.objects.get_or_create(
-            ticket=ticket,
-            level_id=item.level_id,
-            cycle_opened_at=item.cycle_opened_at,
-            defaults={"target": kind, "due_at": item.due_at},
+def _sync_escalations(ticket: Ticket, state: ClockState) -> None:
+    """Keep one `TicketEscalation` per level of the current policy for each target's current cycle
+    with its due instant (unless it already fired); cancel (due None) every other unfired row of the
+    desk's targets. Fired rows are history and never change.
+
+    One read of the ticket's rows, then only the writes that change something (the sweeper runs
+    this for every row it claims)."""
+    rows = {
+        (level_id, opened): (pk, due_at, fired_at)
+        for pk, level_id, opened, due_at, fired_at in TicketEscalation.objects.filter(
+            ticket=ticket
+        ).values_list("pk", "level_id", "cycle_opened_at", "due_at", "fired_at")
+    }
+    keep: set[int] = set()
+    new: list[EscalationClock] = []
+    for kind in TARGETS:
+        for item in state.escalations[kind] if kind in state.targets else ():
+            found = rows.get((item.level_id, item.cycle_opened_at))
+            if found is None:
+                new.append(item)
+                continue
+            pk, due_at, fired_at = found
+            keep.add(pk)
+            if fired_at is None and due_at != item.due_at:
+                TicketEscalation.objects.filter(pk=pk, fired_at__isnull=True).update(due_at=item.due_at)
+    stale = [
+        pk
+        for pk, due_at, fired_at in rows.values()
+        if pk not in keep and fired_at is None and due_at is not None
+    ]
+    if stale:
+        TicketEscalation.objects.filter(pk__in=stale, target__in=TARGETS, fired_at__isnull=True).update(
+            due_at=None
         )
-        if not created and row.fired_at is None and row.due_at != item.due_at:
-            TicketEscalation.objects.filter(pk=row.pk, fired_at__isnull=True).update(due_at=item.due_at)
-        keep.append(row.pk)
-    unfired = TicketEscalation.objects.filter(ticket=ticket, target=kind, fired_at__isnull=True)
-    unfired.exclude(pk__in=keep).exclude(due_at=None).update(due_at=None)
+    if not new:
+        return
+    try:
+        with transaction.atomic():
+            TicketEscalation.objects.bulk_create(
+                TicketEscalation(
+                    ticket=ticket,
+                    level_id=item.level_id,
+                    target=item.target,
+                    cycle_opened_at=item.cycle_opened_at,
+                    due_at=item.due_at,
+                )
+                for item in new
+            )
+    except IntegrityError:  # created concurrently: take theirs and set its due instant
+        for item in new:
+            row, created = TicketEscalation.objects.get_or_create(
+                ticket=ticket,
+                level_id=item.level_id,
+                cycle_opened_at=item.cycle_opened_at,
+                defaults={"target": item.target, "due_at": item.due_at},
+            )
+            if not created and row.fired_at is None and row.due_at != item.due_at:
+                TicketEscalation.objects.filter(pk=row.pk, fired_at__isnull=True).update(due_at=item.due_at)
 
 
 def escalation_specs(policy_id: int | None) -> dict[int, list[EscalationSpec]]:
@@ -145,11 +186,9 @@ def recompute_sla(
         clock = state.targets.get(kind)
         if clock is None:
             TicketSla.objects.filter(ticket=ticket, target=kind).delete()
-            _sync_escalations(ticket, kind, ())
             continue
         values = {**clock.values(), "updated_at": now}
         _upsert_sla(ticket, kind, values, clock.cycle_opened_at)
-        _sync_escalations(ticket, kind, state.escalations[kind])
         if clock.status == SlaStatus.BREACHED:
             event, column = "breach", "breach_claimed_at"
         elif clock.status == SlaStatus.WARNING:
@@ -164,6 +203,7 @@ def recompute_sla(
         if mine:
             _record_sla_event(ticket, kind, event, values, now)
             recorded["breaches" if event == "breach" else "warnings"].append(kind)
+    _sync_escalations(ticket, state)
     Ticket.objects.filter(pk=ticket.pk).update(sla_next_deadline=state.next_deadline, sla_state=state.state)
     ticket.sla_next_deadline = state.next_deadline
     ticket.sla_state = state.state
