@@ -184,6 +184,7 @@ class _Table:
         # Names from the model's own metadata, never from input.
         self.head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
         self.row_sql = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+        self.copy_sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
         # SQLite binds at most 32766 parameters per statement; PostgreSQL 65535.
         self.per_statement = max(1, min(500, 30000 // len(self.fields)))
 
@@ -191,11 +192,9 @@ class _Table:
         """How a value reaches the database, as the field's `get_db_prep_save` would send it (the
         common cases done directly, as they are most of the cost)."""
         db = self.db
-        if isinstance(f, models.JSONField):
-            if db.vendor == "sqlite":
-                encoder = f.encoder
-                return lambda v: None if v is None else json.dumps(v, cls=encoder)
-            return lambda v: f.get_db_prep_save(v, db)
+        if isinstance(f, models.JSONField):  # JSON text (SQLite stores it; PostgreSQL's COPY parses it)
+            encoder = f.encoder
+            return lambda v: None if v is None else json.dumps(v, cls=encoder)
         if isinstance(f, models.DateTimeField):
             if db.vendor == "sqlite":  # naive in the connection's zone, as text (backends.sqlite3)
                 zone = db.timezone
@@ -227,6 +226,15 @@ class _Table:
     def insert(self, rows: Sequence[Mapping[str, Any]]) -> None:
         columns = list(zip(self.names, self.converters, strict=True))
         defaults = self.defaults
+        if self.db.vendor == "postgresql":  # COPY: the fastest way in, and no query to parse
+            with self.db.cursor() as cursor, cursor.cursor.copy(self.copy_sql) as copy:
+                for row in rows:
+                    values = []
+                    for name, convert in columns:
+                        value = row[name] if name in row else defaults.get(name)
+                        values.append(value if convert is None else convert(value))
+                    copy.write_row(values)
+            return
         with self.db.cursor() as cursor:
             for start in range(0, len(rows), self.per_statement):
                 chunk = rows[start : start + self.per_statement]
