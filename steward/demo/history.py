@@ -1057,7 +1057,7 @@ def plan_history(world: HistoryWorld, *, seed: int, now: datetime, tickets: int 
              and not any(r <= created + timedelta(hours=2) for r in x.resolutions)),
             None,
         )  # fmt: skip
-        if duplicate_of is not None and rng.random() < 0.35:
+        if duplicate_of is not None and rng.random() < 0.2:
             _merge(p, life, duplicate_of)
         else:
             p.live(life)
