@@ -406,10 +406,17 @@ class _Life:
 
     def state(self) -> ClockState:
         if self._state is None:
-            self._state = clock_state(replay_input(self.replay), self.replay[-1][0], self.p.specs)
-            for kind, clock in self._state.targets.items():
+            state = self._state = clock_state(replay_input(self.replay), self.replay[-1][0], self.p.specs)
+            for kind, clock in state.targets.items():
+                key = (kind, clock.cycle_opened_at)
                 if clock.status == "running":  # recomputed below its warning share: it may warn again
-                    self.claims.discard((kind, clock.cycle_opened_at, "warning"))
+                    self.claims.discard((*key, "warning"))
+                # A change that put a clock in warning or past its deadline (a priority raised, a
+                # reopen carrying the time spent) is claimed by the service's own recompute, then.
+                elif clock.status == "breached" and (*key, "breach") not in self.claims:
+                    self._claim(clock, "breach", max(state.now, self.last_at))
+                elif clock.status == "warning" and (*key, "warning") not in self.claims:
+                    self._claim(clock, "warning", max(state.now, self.last_at))
         return self._state
 
     def _emit(self, at: datetime, type_: str, actor_id: int | None, data: dict[str, Any],
@@ -489,7 +496,7 @@ class _Life:
         self.claims.add((clock.target, clock.cycle_opened_at, kind))
         data: dict[str, Any] = {"target": clock.target, "deadline": clock.deadline}
         if kind == "breach":
-            data["breached_at"] = clock.deadline
+            data["breached_at"] = clock.breached_at or clock.deadline  # the sweeper claims at the deadline
             self.breaches.add(clock.target)
         self._emit(at, "sla_breached" if kind == "breach" else "sla_warning", None, data)
         self.audit.append(AuditDraft(at=at, action=f"sla.{'breached' if kind == 'breach' else 'warning'}",

@@ -165,6 +165,23 @@ def test_live_backlog_is_in_motion(demo):
 
 
 @pytest.mark.django_db
+def test_the_history_sweeper_acted_when_things_fell_due(demo):
+    """Breaches are recorded within one worker tick of the breach (or at the change that caused
+    it), escalation levels fire within a tick of their due instant, and nothing waited for the load."""
+    tick = timedelta(seconds=15)
+    breaches = TicketEvent.objects.filter(type="sla_breached")
+    assert breaches.count() > 50
+    for at, data in breaches.values_list("at", "data"):
+        assert timedelta(0) <= at - datetime.fromisoformat(data["breached_at"]) <= tick
+    fired = TicketEscalation.objects.filter(fired_at__isnull=False)
+    assert fired.count() > 20
+    for due_at, fired_at in fired.values_list("due_at", "fired_at"):
+        assert timedelta(0) <= fired_at - due_at <= tick
+    raised = TicketEvent.objects.filter(type="priority", data__reason__startswith="escalation:")
+    assert raised.exists() and not raised.filter(actor__isnull=False).exists()
+
+
+@pytest.mark.django_db
 def test_surveys_belong_to_resolutions(demo):
     surveys = list(Survey.objects.all())
     assert len(surveys) > 0.5 * Ticket.objects.filter(status__in=["resolved", "closed"]).count()
