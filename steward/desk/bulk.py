@@ -3,9 +3,11 @@
 The per-ticket services (`desk.services`) run a dozen queries per change; the demo's six months
 of history and the SLA benchmark need tens of thousands of tickets in seconds. `build_tickets`
 takes each ticket as a `TicketDraft` (its columns, its whole timeline, messages, tags, fired
-escalations and extra audit records) and writes everything with `bulk_create` in batches:
+escalations and extra audit records) and writes everything in batches, as multi-row INSERTs on
+SQLite and COPY on PostgreSQL (the ORM's per-object cost was most of the time), with ids reserved
+the way the tables' own inserts take them:
 
-* the ticket rows (with `sla_next_deadline`/`sla_state`), then per batch the timeline events,
+* per batch, the ticket rows (with `sla_next_deadline`/`sla_state`), the timeline events,
   messages (the event that carries a message gets its id as ``data["message_id"]``), tags, the
   `TicketSla` rows, the `TicketEscalation` rows and the audit events (one "ticket.create" per
   ticket plus the draft's own);
