@@ -33,10 +33,13 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from decimal import Decimal
 from math import ceil
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from faker import Faker
@@ -51,6 +54,24 @@ LON_RANGE = (13.15, 13.65)
 DEFAULT_ACCOUNTS = 150
 DEFAULT_AGENTS = 8
 DEFAULT_TECHNICIANS = 12
+DEFAULT_HISTORY_TICKETS = 30_000
+HISTORY_DAYS = 182  # six months of service-desk history before the load instant
+DEMO_HOUR = clock_time(10, 30)  # the load instant of a demo loaded for a given `today` (tests)
+
+# The team whose queue receives each service's tickets (the rest go to the service desk).
+SERVICE_TEAMS = {
+    "hvac-repair": "HVAC Field", "heating-repair": "HVAC Field", "heat-pump-diagnosis": "HVAC Field",
+    "refrigerant-leak-check": "HVAC Field", "pm-hvac": "HVAC Field",
+    "electrical-fault": "Electrical Field", "ups-service": "Electrical Field",
+    "fire-alarm-fault": "Electrical Field", "elevator-breakdown": "Electrical Field",
+    "pm-electrical": "Electrical Field", "pm-fire-alarm": "Electrical Field",
+    "it-incident": "IT Support", "server-outage": "IT Support", "it-request": "IT Support",
+    "printer-repair": "IT Support",
+    "complaint": "Key Accounts",
+    "question": "Service Desk", "quality-audit": "Service Desk",
+}  # fmt: skip
+# How teams assign their new tickets (teams not listed: by hand, as agents pick).
+TEAM_ROUTING = {"Service Desk": "round_robin", "IT Support": "least_open", "Key Accounts": "manual"}
 
 LOGIN_ROLES = ("admin", "manager", "dispatcher", "agent", "technician", "customer_admin", "requester")
 
@@ -679,21 +700,28 @@ def load_demo(
     accounts: int = DEFAULT_ACCOUNTS,
     agents: int = DEFAULT_AGENTS,
     technicians: int = DEFAULT_TECHNICIANS,
+    history: int = DEFAULT_HISTORY_TICKETS,
 ) -> DemoResult:
-    """Create the demo organisation for `seed` in one transaction, through the services."""
+    """Create the demo organisation for `seed` in one transaction, through the services, and about
+    `history` tickets of service-desk history (planned by `demo.history`, written by the desk's
+    bulk builder) up to the load instant: now, or 10:30 in Berlin on `today` when it is given."""
     from steward.accounts import services as accounts_services
     from steward.core import services as core_services
     from steward.customers import services as customer_services
     from steward.demo.models import DemoLoad
 
     started = time.monotonic()
-    today = today or timezone.localdate()
+    if today is None:
+        now = timezone.now()
+        today = timezone.localdate(now)
+    else:
+        now = datetime.combine(today, DEMO_HOUR, ZoneInfo(TIMEZONE))
     say = progress or (lambda message: None)
     staff = plan_staff(seed, agents=agents, technicians=technicians)
     plans = plan_accounts(seed, accounts=accounts, today=today)
     counts = dict.fromkeys(
         ("calendars", "users", "teams", "accounts", "contacts", "sites", "assets", "services", "sla_policies",
-         "contracts"),
+         "contracts", "tickets", "open_tickets", "surveys", "survey_responses"),
         0,
     )  # fmt: skip
     contracts = plan_contracts(seed, plans, today=today)
@@ -720,8 +748,9 @@ def load_demo(
     with transaction.atomic():
         admin = user(staff["admin"], actor=None, roles=staff["admin"].roles)
 
-        years = (today.year, today.year + 1)
-        holidays_ = holiday_dates(years)
+        # From the year the history starts in to next year: the clocks of old tickets need them too.
+        years = (min(today.year, (today - timedelta(days=HISTORY_DAYS)).year), today.year + 1)
+        holidays_ = holiday_dates(range(years[0], years[1] + 1))
         calendars = {}
         for key, name, description, spec in (
             ("office", "Berlin office hours",
@@ -822,7 +851,158 @@ def load_demo(
         say(f"catalog: {counts['services']} services, {counts['sla_policies']} SLA policies, "
             f"{counts['contracts']} contracts")  # fmt: skip
 
+        _desk_setup(admin=admin, teams=teams)
+        if history > 0:
+            _load_history(seed=seed, now=now, tickets=history, admin=admin, teams=teams,
+                          agent_login=logins["agent"]["email"], counts=counts, say=say)  # fmt: skip
+
         ordered = [logins[r] for r in LOGIN_ROLES]
         DemoLoad.objects.create(seed=seed, logins=ordered)
 
     return DemoResult(seed=seed, logins=ordered, counts=counts, seconds=time.monotonic() - started)
+
+
+def _desk_setup(*, admin, teams: dict) -> None:
+    """Each service's team and the teams' routing (what `desk` reads when tickets arrive)."""
+    from steward.catalog.models import Service
+    from steward.core.services import update_audited
+    from steward.desk import services as desk_services
+
+    # The catalog's services do not take a team yet; the shared audited update does.
+    for service in Service.objects.order_by("id"):
+        team = teams.get(SERVICE_TEAMS.get(service.code, "Service Desk"))
+        update_audited(actor=admin, instance=service, changes={"team": team}, allowed=("team",),
+                       action="service.update")  # fmt: skip
+    for name, strategy in TEAM_ROUTING.items():
+        desk_services.team_routing_set(actor=admin, team=teams[name], strategy=strategy)
+
+
+def _history_world(*, teams: dict):
+    """What the history planner draws from, read back from what the loader wrote."""
+    from steward.accounts.models import TeamMembership
+    from steward.catalog.models import Contract, EscalationLevel, Service, SlaPolicy
+    from steward.catalog.selectors import policy_as_replay_dict, policy_rule
+    from steward.customers.models import Contact, CustomerAccount, Site
+    from steward.demo import history as h
+    from steward.desk.models import TeamRouting
+
+    contacts: dict[int, list] = {}
+    for c in Contact.objects.order_by("id"):
+        contacts.setdefault(c.account_id, []).append(h.ContactInfo(c.id, c.email, c.user_id))
+    sites: dict[int, list] = {}
+    for site in Site.objects.prefetch_related("assets").order_by("id"):
+        assets = tuple(sorted(a.id for a in site.assets.all()))
+        sites.setdefault(site.account_id, []).append((site.id, assets))
+    accounts = [
+        h.AccountInfo(a.id, a.tier, tuple(contacts.get(a.id, ())), tuple(sites.get(a.id, ())))
+        for a in CustomerAccount.objects.order_by("id")
+        if contacts.get(a.id)
+    ]
+    services = [
+        h.ServiceInfo(s.id, s.code, s.category, s.team_id, s.default_priority)
+        for s in Service.objects.filter(is_active=True).order_by("id")
+    ]
+    routing = dict(TeamRouting.objects.values_list("team_id", "strategy"))
+    infos = []
+    for team in sorted(teams.values(), key=lambda t: t.pk):
+        members = list(TeamMembership.objects.filter(team=team).select_related("user").order_by("user_id"))
+        agents = tuple(m.user_id for m in members if "agent" in m.user.roles and m.user.is_active)
+        lead = next((m.user_id for m in members if m.is_lead), None)
+        infos.append(h.TeamInfo(team.pk, team.name, agents, len(members), bool(team.email), lead,
+                                routing.get(team.pk, "manual")))  # fmt: skip
+    policies = list(SlaPolicy.objects.filter(is_active=True).prefetch_related(
+        "customer_accounts", "services", "targets").select_related("calendar").order_by("order"))  # fmt: skip
+    contracts = [
+        h.ContractInfo(
+            c.account_id, c.policy_id, c.valid_from, c.valid_to, frozenset(s.pk for s in c.services.all())
+        )
+        for c in Contract.objects.prefetch_related("services").order_by("id")
+    ]
+    levels = [
+        h.LevelInfo(x.id, x.policy_id, x.target, x.offset_minutes, tuple(x.actions))
+        for x in EscalationLevel.objects.order_by("id")
+    ]
+    office = next(p for p in policies if p.calendar is not None and p.calendar.spec.get("holidays"))
+    return h.HistoryWorld(
+        accounts=accounts, services=services, teams=infos, desk_team_id=teams["Service Desk"].pk,
+        policy_rules=[policy_rule(p) for p in policies],
+        policies={p.pk: policy_as_replay_dict(p) for p in policies},
+        levels=levels, contracts=contracts, holidays=frozenset(office.calendar.spec["holidays"]),
+        autoclose_days=settings.STEWARD_AUTOCLOSE_DAYS, reopen_window_days=settings.STEWARD_REOPEN_WINDOW_DAYS,
+        survey_delay_minutes=settings.STEWARD_SURVEY_DELAY_MINUTES,
+        survey_expiry_days=settings.STEWARD_SURVEY_EXPIRY_DAYS,
+    )  # fmt: skip
+
+
+def _load_history(*, seed: int, now: datetime, tickets: int, admin, teams: dict, agent_login: str,
+                  counts: dict, say: Callable[[str], None]) -> None:  # fmt: skip
+    """Six months of service-desk history and the live backlog, written in bulk."""
+    import hashlib
+
+    from steward.accounts.models import User
+    from steward.demo.history import plan_history
+    from steward.desk import services as desk_services
+    from steward.desk.bulk import build_tickets
+    from steward.desk.models import InboundMail, InboundStatus, TicketLink
+    from steward.quality.models import Survey, SurveyResponse
+
+    t0 = time.monotonic()
+    plan = plan_history(_history_world(teams=teams), seed=seed, now=now, tickets=tickets, days=HISTORY_DAYS)
+    planned = plan.counts()
+    say(f"history: planned {planned['tickets']} tickets ({planned['open_tickets']} open now), "
+        f"{planned['events']} events, {planned['messages']} messages in {time.monotonic() - t0:.1f}s")  # fmt: skip
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % 5000 < 1000:
+            say(f"history: written {done}/{total} tickets")
+
+    ids = build_tickets(plan.tickets, now=now, actor_label="demo", progress=progress)
+
+    seen: set[frozenset[int]] = set()
+    links = []
+    for link in plan.links:
+        pair = frozenset((ids[link.from_ticket], ids[link.to_ticket]))
+        if len(pair) == 2 and pair not in seen:
+            seen.add(pair)
+            links.append(TicketLink(from_ticket_id=ids[link.from_ticket], to_ticket_id=ids[link.to_ticket],
+                                    kind=link.kind, created_by_id=link.created_by, created_at=link.created_at))  # fmt: skip
+    TicketLink.objects.bulk_create(links)
+
+    surveys = Survey.objects.bulk_create(
+        Survey(ticket_id=ids[s.ticket], resolved_at=s.resolved_at, account_id=s.account_id,
+               requester_id=s.requester_id, email=s.email, agent_id=s.agent_id, team_id=s.team_id,
+               service_id=s.service_id, created_at=s.resolved_at, due_at=s.due_at, claimed_at=s.sent_at,
+               sent_at=s.sent_at, expires_at=s.expires_at,
+               answered_at=s.answer["answered_at"] if s.answer else None)
+        for s in plan.surveys
+    )  # fmt: skip
+    SurveyResponse.objects.bulk_create(
+        SurveyResponse(survey=row, ticket_id=row.ticket_id, account_id=s.account_id, agent_id=s.agent_id,
+                       team_id=s.team_id, service_id=s.service_id, csat=s.answer["csat"], nps=s.answer["nps"],
+                       comment=s.answer["comment"], answered_at=s.answer["answered_at"])
+        for row, s in zip(surveys, plan.surveys, strict=True)
+        if s.answer is not None
+    )  # fmt: skip
+
+    desk_address = f"servicedesk@{DEMO_DOMAIN}"
+    InboundMail.objects.bulk_create(
+        InboundMail(
+            message_id=f"<demo-{seed}-triage-{i}@{mail['mail_from'].split('@')[1]}>",
+            content_hash=hashlib.sha256(f"demo:{seed}:{i}:{mail['mail_from']}:{mail['subject']}".encode()).hexdigest(),
+            source="smtp", received_at=mail["received_at"], mail_from=mail["mail_from"], rcpt_to=desk_address,
+            subject=mail["subject"], size=1200 + 97 * i, status=InboundStatus.TRIAGE,
+            reason="sender is not a known contact and its domain matches no customer account",
+        )
+        for i, mail in enumerate(plan.triage_mails)
+    )  # fmt: skip
+
+    agent = User.objects.get(email=agent_login)
+    desk_services.saved_view_create(actor=agent, name="My incidents by deadline", queue="mine",
+                                    filters={"type": "incident", "status": "open", "order": "deadline"})  # fmt: skip
+
+    counts["tickets"] = planned["tickets"]
+    counts["open_tickets"] = planned["open_tickets"]
+    counts["surveys"] = planned["surveys"]
+    counts["survey_responses"] = planned["survey_responses"]
+    say(f"history: {planned['tickets']} tickets, {planned['surveys']} surveys "
+        f"({planned['survey_responses']} answered) written in {time.monotonic() - t0:.1f}s")  # fmt: skip

@@ -1,8 +1,9 @@
-"""The SLA clocks as stored: replay a ticket's timeline (`desk.sla`) and keep `TicketSla` (one
-row per target) and `TicketEscalation` (one row per escalation level of the current cycle) in
-step with it, in the caller's transaction.
+"""The SLA clocks as stored: replay a ticket's timeline and keep `TicketSla` (one row per target)
+and `TicketEscalation` (one row per escalation level of the current cycle) in step with it, in the
+caller's transaction.
 
-Stored instants are exact and never recomputed on read:
+What is stored is computed by the pure `desk.clock_state.clock_state` (also used by the bulk
+builder, `desk.bulk`, so both store the same for the same history):
 
 * `TicketSla.deadline`: what the replay reports;
 * `TicketSla.warning_at`: the instant a running cycle's elapsed business time reaches the
@@ -18,8 +19,7 @@ and every change of history (a service call) recomputes them.
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -27,36 +27,20 @@ from django.db.models import Case, DateTimeField, F, Value, When
 from django.utils import timezone
 
 from steward.core import audit
-from steward.core.calendars import add_business_time
+from steward.desk.clock_state import (
+    NO_POLICY,
+    ClockState,
+    EscalationClock,
+    EscalationSpec,
+    clock_state,
+    governing_policy_id,
+    replay_input,
+)
 from steward.desk.models import REPLAY_EVENT_TYPES, EventType, SlaStatus, Ticket, TicketEscalation, TicketSla
-from steward.desk.sla import TARGETS, SlaPolicy, parse_policy, replay_cycles
+from steward.desk.sla import TARGETS
 from steward.desk.timeline import add_event
 
-# The policy of a ticket no SLA governs: no targets, so no clock applies.
-NO_POLICY: dict[str, Any] = {"targets": {}}
-
-
-def _instant_at_elapsed(
-    policy: SlaPolicy, goal_us: int, elapsed_us: int, now: datetime, *, not_before_now: bool
-) -> datetime | None:
-    """The instant the clock (running from `now` with `elapsed_us` spent) reaches `goal_us` of
-    business time. Already reached: `now` if `not_before_now`, else None."""
-    remaining = goal_us - elapsed_us
-    if remaining <= 0:
-        return now if not_before_now else None
-    return add_business_time(now, timedelta(microseconds=remaining), policy.calendar).astimezone(UTC)
-
-
-def _warning_at(policy: SlaPolicy, kind: str, priority: str, report: dict[str, Any], now: datetime):
-    """The instant a running cycle's elapsed time reaches the warning share of its target."""
-    if report["status"] != SlaStatus.RUNNING:
-        return None
-    target_us = policy.target_us(kind, priority)
-    if target_us is None:
-        return None
-    elapsed_us = round(report["elapsed_business_seconds"] * 1_000_000)
-    goal_us = math.ceil(policy.warning_percent * target_us / 100)
-    return _instant_at_elapsed(policy, goal_us, elapsed_us, now, not_before_now=False)
+__all__ = ["NO_POLICY", "escalation_specs", "recompute_sla"]
 
 
 def _upsert_sla(ticket: Ticket, kind: str, values: dict[str, Any], opened_at: datetime) -> None:
@@ -102,68 +86,86 @@ def _record_sla_event(
     )
 
 
-def _sync_escalations(
-    ticket: Ticket,
-    kind: str,
-    report: dict[str, Any] | None,
-    *,
-    levels: list[Any],
-    policy: SlaPolicy,
-    priority: str,
-    paused: bool,
-    now: datetime,
-) -> None:
-    """Keep one unfired `TicketEscalation` per level of the current policy for the target's current
-    cycle, each due when the cycle's elapsed business time reaches target + offset; cancel (due
-    None) every other unfired row of this target. Fired rows are history and never change."""
-    unfired = TicketEscalation.objects.filter(ticket=ticket, target=kind, fired_at__isnull=True)
-    target_us = policy.target_us(kind, priority)
-    live = report is not None and report["closed_at"] is None and target_us is not None and not paused
-    keep: list[int] = []
-    if report is not None:
-        opened_at = report["opened_at"]
-        elapsed_us = round(report["elapsed_business_seconds"] * 1_000_000)
-        for level in levels:
-            due = None
-            if live:
-                goal = max(0, target_us + level.offset_minutes * 60_000_000)
-                due = _instant_at_elapsed(policy, goal, elapsed_us, now, not_before_now=True)
+def _sync_escalations(ticket: Ticket, state: ClockState) -> None:
+    """Keep one `TicketEscalation` per level of the current policy for each target's current cycle
+    with its due instant (unless it already fired); cancel (due None) every other unfired row of the
+    desk's targets. Fired rows are history and never change.
+
+    One read of the ticket's rows, then only the writes that change something (the sweeper runs
+    this for every row it claims)."""
+    rows = {
+        (level_id, opened): (pk, due_at, fired_at)
+        for pk, level_id, opened, due_at, fired_at in TicketEscalation.objects.filter(
+            ticket=ticket
+        ).values_list("pk", "level_id", "cycle_opened_at", "due_at", "fired_at")
+    }
+    keep: set[int] = set()
+    new: list[EscalationClock] = []
+    for kind in TARGETS:
+        for item in state.escalations[kind] if kind in state.targets else ():
+            found = rows.get((item.level_id, item.cycle_opened_at))
+            if found is None:
+                new.append(item)
+                continue
+            pk, due_at, fired_at = found
+            keep.add(pk)
+            if fired_at is None and due_at != item.due_at:
+                TicketEscalation.objects.filter(pk=pk, fired_at__isnull=True).update(due_at=item.due_at)
+    stale = [
+        pk
+        for pk, due_at, fired_at in rows.values()
+        if pk not in keep and fired_at is None and due_at is not None
+    ]
+    if stale:
+        TicketEscalation.objects.filter(pk__in=stale, target__in=TARGETS, fired_at__isnull=True).update(
+            due_at=None
+        )
+    if not new:
+        return
+    try:
+        with transaction.atomic():
+            TicketEscalation.objects.bulk_create(
+                TicketEscalation(
+                    ticket=ticket,
+                    level_id=item.level_id,
+                    target=item.target,
+                    cycle_opened_at=item.cycle_opened_at,
+                    due_at=item.due_at,
+                )
+                for item in new
+            )
+    except IntegrityError:  # created concurrently: take theirs and set its due instant
+        for item in new:
             row, created = TicketEscalation.objects.get_or_create(
                 ticket=ticket,
-                level=level,
-                cycle_opened_at=opened_at,
-                defaults={"target": kind, "due_at": due},
+                level_id=item.level_id,
+                cycle_opened_at=item.cycle_opened_at,
+                defaults={"target": item.target, "due_at": item.due_at},
             )
-            if not created and row.fired_at is None and row.due_at != due:
-                TicketEscalation.objects.filter(pk=row.pk, fired_at__isnull=True).update(due_at=due)
-            keep.append(row.pk)
-    unfired.exclude(pk__in=keep).exclude(due_at=None).update(due_at=None)
+            if not created and row.fired_at is None and row.due_at != item.due_at:
+                TicketEscalation.objects.filter(pk=row.pk, fired_at__isnull=True).update(due_at=item.due_at)
 
 
-_STATE_RANK = {
-    SlaStatus.BREACHED: 5,
-    SlaStatus.WARNING: 4,
-    SlaStatus.RUNNING: 3,
-    SlaStatus.PAUSED: 2,
-    SlaStatus.MET: 1,
-}
+def escalation_specs(policy_id: int | None) -> dict[int, list[EscalationSpec]]:
+    """The policy's escalation levels as `clock_state` takes them ({policy_id: [...]})."""
+    if policy_id is None:
+        return {}
+    from steward.catalog.selectors import escalation_levels
 
-
-def _store_summary(ticket: Ticket) -> None:
-    """Copy the nearest running deadline and the worst state onto the ticket row (for queues)."""
-    rows = list(TicketSla.objects.filter(ticket=ticket).values_list("status", "deadline"))
-    running = [d for status, d in rows if status in (SlaStatus.RUNNING, SlaStatus.WARNING) and d is not None]
-    state = max((status for status, _ in rows), key=lambda st: _STATE_RANK.get(st, 0), default="")
-    Ticket.objects.filter(pk=ticket.pk).update(sla_next_deadline=min(running, default=None), sla_state=state)
-    ticket.sla_next_deadline = min(running, default=None)
-    ticket.sla_state = state
+    return {
+        policy_id: [
+            EscalationSpec(level.pk, level.target, level.offset_minutes)
+            for level in escalation_levels(policy_id)
+            if level.target in TARGETS
+        ]
+    }
 
 
 def recompute_sla(
     *, ticket: Ticket, now: datetime | None = None, claimed: dict[str, str] | None = None
 ) -> dict[str, list[str]]:
     """Replay the ticket's timeline (`desk.sla`) and store each target's state in `TicketSla`, and
-    its escalation levels' due instants in `TicketEscalation`.
+    its escalation levels' due instants in `TicketEscalation` (the values: `clock_state`).
 
     A target that newly reached warning or breached is claimed by compare-and-set on its
     `warning_claimed_at` / `breach_claimed_at` and gets one "sla_warning"/"sla_breached" event and
@@ -175,65 +177,21 @@ def recompute_sla(
     now = now or timezone.now()
     claimed = claimed or {}
     recorded: dict[str, list[str]] = {"warnings": [], "breaches": []}
-    rows = list(ticket.events.filter(type__in=REPLAY_EVENT_TYPES).order_by("at", "id"))
-    if not rows:
-        TicketSla.objects.filter(ticket=ticket).delete()
-        TicketEscalation.objects.filter(ticket=ticket, fired_at__isnull=True).update(due_at=None)
-        _store_summary(ticket)
-        return recorded
-    events = [{**row.data, "at": row.at, "type": row.type} for row in rows]
-    for event in events:
-        if event["type"] in ("created", "policy"):
-            event["policy"] = event.get("policy") or NO_POLICY
-    policies = [e["policy"] for e in events if e["type"] in ("created", "policy")]
-    now = max(now, rows[-1].at)
-    cycles = replay_cycles(policies[0], events, now)
-    current = parse_policy(policies[-1])
-    priority = next(e["priority"] for e in reversed(events) if e["type"] in ("created", "priority"))
-    status = next(e["status"] for e in reversed(events) if e["type"] in ("created", "status"))
-    paused = status in current.pause_statuses
-    policy_id = next(e.get("policy_id") for e in reversed(events) if e["type"] in ("created", "policy"))
-    levels_by_target: dict[str, list[Any]] = {kind: [] for kind in TARGETS}
-    if policy_id is not None:
-        from steward.catalog.selectors import escalation_levels
-
-        for level in escalation_levels(policy_id):
-            if level.target in levels_by_target:
-                levels_by_target[level.target].append(level)
+    rows = ticket.events.filter(type__in=REPLAY_EVENT_TYPES).order_by("at", "id")
+    events = replay_input(list(rows.values_list("at", "type", "data")))
+    state = clock_state(events, now, escalation_specs(governing_policy_id(events)))
+    now = state.now
 
     for kind in TARGETS:
-        if not cycles[kind]:
+        clock = state.targets.get(kind)
+        if clock is None:
             TicketSla.objects.filter(ticket=ticket, target=kind).delete()
-            _sync_escalations(
-                ticket, kind, None, levels=[], policy=current, priority=priority, paused=paused, now=now
-            )
             continue
-        report = cycles[kind][-1]
-        values = {
-            "deadline": report["deadline"],
-            "warning_at": _warning_at(current, kind, priority, report, now),
-            "status": report["status"],
-            "met_at": report["met_at"],
-            "breached_at": report["breached_at"],
-            "elapsed_business_seconds": report["elapsed_business_seconds"],
-            "paused_business_seconds": report["paused_business_seconds"],
-            "updated_at": now,
-        }
-        _upsert_sla(ticket, kind, values, report["opened_at"])
-        _sync_escalations(
-            ticket,
-            kind,
-            report,
-            levels=levels_by_target[kind],
-            policy=current,
-            priority=priority,
-            paused=paused,
-            now=now,
-        )
-        sla_status = report["status"]
-        if sla_status == SlaStatus.BREACHED:
+        values = {**clock.values(), "updated_at": now}
+        _upsert_sla(ticket, kind, values, clock.cycle_opened_at)
+        if clock.status == SlaStatus.BREACHED:
             event, column = "breach", "breach_claimed_at"
-        elif sla_status == SlaStatus.WARNING:
+        elif clock.status == SlaStatus.WARNING:
             event, column = "warning", "warning_claimed_at"
         else:
             continue
@@ -245,7 +203,10 @@ def recompute_sla(
         if mine:
             _record_sla_event(ticket, kind, event, values, now)
             recorded["breaches" if event == "breach" else "warnings"].append(kind)
-    _store_summary(ticket)
+    _sync_escalations(ticket, state)
+    Ticket.objects.filter(pk=ticket.pk).update(sla_next_deadline=state.next_deadline, sla_state=state.state)
+    ticket.sla_next_deadline = state.next_deadline
+    ticket.sla_state = state.state
     for kind, event in claimed.items():  # a claim the replay did not bear out is released
         if kind not in recorded["breaches" if event == "breach" else "warnings"]:
             column = "breach_claimed_at" if event == "breach" else "warning_claimed_at"

@@ -23,7 +23,7 @@ from steward.demo import generator
 from steward.demo.generator import LAT_RANGE, LOGIN_ROLES, LON_RANGE, demo_logins, load_demo
 from steward.demo.models import DemoLoad
 
-SMALL = {"accounts": 8, "agents": 2, "technicians": 3}
+SMALL = {"accounts": 8, "agents": 2, "technicians": 3, "history": 150}
 SPRING_2026 = date(2026, 5, 4)
 
 
@@ -173,7 +173,7 @@ def test_small_load_calendars_carry_german_and_berlin_holidays():
 @pytest.mark.django_db
 def test_full_load_through_the_command():
     out = io.StringIO()
-    call_command("demo", seed=42, stdout=out)
+    call_command("demo", seed=42, history_tickets=400, stdout=out)
     output = out.getvalue()
 
     # Counts in range.

@@ -23,7 +23,18 @@ def _calendar(options) -> dict:
     return bench(calls=options["calls"])
 
 
-BENCHES: dict[str, Callable[[dict], dict]] = {"calendar": _calendar}
+def _sla(options) -> dict:
+    import sys
+
+    from steward.demo.sla_bench import bench
+
+    def progress(line: str) -> None:  # on stderr: stdout is the JSON
+        print(f"bench sla: {line}", file=sys.stderr, flush=True)
+
+    return bench(tickets=options["tickets"], progress=progress)
+
+
+BENCHES: dict[str, Callable[[dict], dict]] = {"calendar": _calendar, "sla": _sla}
 
 
 class Command(BaseCommand):
@@ -35,10 +46,15 @@ class Command(BaseCommand):
             "--json", action="store_true", help="print JSON only (the default output is JSON too)"
         )
         parser.add_argument("--calls", type=int, default=100_000, help="calendar: calls per function")
+        parser.add_argument(
+            "--tickets", type=int, default=100_000, help="sla: open tickets to build in a scratch database"
+        )
 
     def handle(self, *args, name: str, **options):
         if options["calls"] <= 0:
             raise CommandError("--calls must be positive")
+        if options["tickets"] <= 0:
+            raise CommandError("--tickets must be positive")
         started = time.perf_counter()
         figures = BENCHES[name](options)
         result = {

@@ -8,21 +8,28 @@ from django.core.management.base import BaseCommand, CommandError
 class Command(BaseCommand):
     help = (
         "Load the deterministic demo organisation (a Berlin service company, its staff, customers, "
-        "sites and assets) and print its logins. Refuses when the database already holds customer data."
+        "sites and assets, six months of service-desk history) and print its logins. Refuses when the "
+        "database already holds customer data."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=42, help="the same seed gives the same data")
+        parser.add_argument(
+            "--history-tickets",
+            type=int,
+            default=None,
+            help="about how many tickets of service-desk history to create (default 30000; 0: none)",
+        )
         parser.add_argument(
             "--force",
             action="store_true",
             help="load even though the database already holds data (adds to it; nothing is deleted)",
         )
 
-    def handle(self, *args, seed: int, force: bool = False, **options):
+    def handle(self, *args, seed: int, force: bool = False, history_tickets: int | None = None, **options):
         from steward.core.errors import DomainError
         from steward.customers.models import CustomerAccount
-        from steward.demo.generator import load_demo
+        from steward.demo.generator import DEFAULT_HISTORY_TICKETS, load_demo
         from steward.demo.models import DemoLoad
 
         if not force:
@@ -36,9 +43,17 @@ class Command(BaseCommand):
                     returncode=1,
                 )
 
+        history = DEFAULT_HISTORY_TICKETS if history_tickets is None else history_tickets
+        if history < 0:
+            raise CommandError("--history-tickets must be 0 or more", returncode=2)
         self.stdout.write(f"Loading the demo organisation (seed {seed})…")
+
+        def progress(line: str) -> None:
+            self.stdout.write(f"  {line}")
+            self.stdout.flush()  # shown as it happens, also when the output is a pipe
+
         try:
-            result = load_demo(seed=seed, progress=lambda line: self.stdout.write(f"  {line}"))
+            result = load_demo(seed=seed, history=history, progress=progress)
         except DomainError as exc:  # names the field; the transaction rolled back, nothing was written
             raise CommandError(f"demo not loaded: {exc.message}", returncode=1) from exc
 
