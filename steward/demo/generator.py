@@ -58,20 +58,16 @@ DEFAULT_HISTORY_TICKETS = 30_000
 HISTORY_DAYS = 182  # six months of service-desk history before the load instant
 DEMO_HOUR = clock_time(10, 30)  # the load instant of a demo loaded for a given `today` (tests)
 
-# The team whose queue receives each service's tickets (the rest go to the service desk).
+# The team whose queue receives each service's tickets (the rest go to the service desk). Tickets
+# about field work are the service desk's too: the field teams are technicians, who work the
+# visits (work orders), not the desk's tickets.
 SERVICE_TEAMS = {
-    "hvac-repair": "HVAC Field", "heating-repair": "HVAC Field", "heat-pump-diagnosis": "HVAC Field",
-    "refrigerant-leak-check": "HVAC Field", "pm-hvac": "HVAC Field",
-    "electrical-fault": "Electrical Field", "ups-service": "Electrical Field",
-    "fire-alarm-fault": "Electrical Field", "elevator-breakdown": "Electrical Field",
-    "pm-electrical": "Electrical Field", "pm-fire-alarm": "Electrical Field",
     "it-incident": "IT Support", "server-outage": "IT Support", "it-request": "IT Support",
     "printer-repair": "IT Support",
     "complaint": "Key Accounts",
-    "question": "Service Desk", "quality-audit": "Service Desk",
 }  # fmt: skip
 # How teams assign their new tickets (teams not listed: by hand, as agents pick).
-TEAM_ROUTING = {"Service Desk": "round_robin", "IT Support": "least_open", "Key Accounts": "manual"}
+TEAM_ROUTING = {"Service Desk": "manual", "IT Support": "least_open", "Key Accounts": "round_robin"}
 
 LOGIN_ROLES = ("admin", "manager", "dispatcher", "agent", "technician", "customer_admin", "requester")
 

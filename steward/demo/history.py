@@ -609,6 +609,7 @@ class _Life:
 
     def agent_reply(self, at: datetime, agent_id: int, body: str) -> None:
         at = self.advance(at)
+        self.take(at, agent_id)
         self.messages.append(MessageDraft(at=at, body=body, author_id=agent_id))
         self._emit(at, "agent_reply", agent_id, {}, message=len(self.messages) - 1)
         self.agent_replies += 1
@@ -637,6 +638,13 @@ class _Life:
             self.set_status(at, user_id if via == "web" else None, "open")
         return reopens
 
+    def take(self, at: datetime, agent_id: int | None) -> None:
+        """An agent of the ticket's team who works an unassigned ticket takes it (assigns it to
+        themself), as agents pick from a manual team's queue."""
+        team = self.p.teams.get(self.fields["team_id"])
+        if self.fields["assignee_id"] is None and team is not None and agent_id in team.agent_ids:
+            self.assign(at, agent_id, team.id, agent_id)
+
     def note(self, at: datetime, agent_id: int, body: str) -> None:
         at = self.advance(at)
         self.messages.append(MessageDraft(at=at, body=body, author_id=agent_id, is_public=False))
@@ -644,6 +652,8 @@ class _Life:
 
     def status_change(self, at: datetime, actor_id: int | None, status: str, reason: str = "") -> None:
         at = self.advance(at)
+        if status == "resolved":
+            self.take(at, actor_id)
         self.set_status(at, actor_id, status, reason)
 
 
@@ -852,8 +862,12 @@ class _Planner:
         return sorted(tags)
 
     def worker_for(self, life: _Life) -> int:
-        """Who answers: the assignee, else a service desk agent (field teams have no agents)."""
-        return life.fields["assignee_id"] or self.rng.choice(self.desk_agents)
+        """Who answers: the assignee, else an agent of the ticket's team (who then takes it), else
+        a service desk agent."""
+        if life.fields["assignee_id"] is not None:
+            return life.fields["assignee_id"]
+        team = self.teams.get(life.fields["team_id"])
+        return self.rng.choice(team.agent_ids if team is not None and team.agent_ids else self.desk_agents)
 
     # -- delays
 
@@ -916,7 +930,14 @@ class _Planner:
         created = fields["created_at"]
         if fields["assignee_id"] is None:
             team = self.teams.get(fields["team_id"])
-            if team is not None and team.strategy == "manual" and team.lead_id is not None:
+            # On a manual team the lead hands out about half the new tickets; the rest wait in the
+            # unassigned queue until an agent answers one and takes it.
+            if (
+                team is not None
+                and team.strategy == "manual"
+                and team.lead_id is not None
+                and rng.random() < 0.5
+            ):
                 at = created + timedelta(minutes=rng.uniform(2, 25))
                 if at < now:
                     at = life.advance(at)

@@ -23,6 +23,7 @@ from email.utils import make_msgid
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 
 # The kinds that go to the customer, threaded into the ticket's conversation.
 CUSTOMER_KINDS = ("ack", "reply", "status", "survey")
@@ -186,7 +187,7 @@ def escalated(*, ticket: Any, target: str, offset_minutes: int, to: list[str]) -
         subject=f"[{ticket.number}] Escalation: {ticket.subject}",
         body=(
             f"{ticket.number} “{ticket.subject}” ({ticket.account}, {ticket.priority}) is {when}.\n\n"
-            f"{settings.STEWARD_BASE_URL}/desk/tickets/{ticket.pk}/\n"
+            f"{settings.STEWARD_BASE_URL}{reverse('desk:ticket', args=[ticket.pk])}\n"
         ),
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from steward.quality import scores
 
@@ -12,12 +12,8 @@ register = template.Library()
 
 @register.filter
 def ticket_url(ticket_id: int) -> str:
-    """The desk's page of a ticket. The agent workspace names it ``desk:ticket_detail``; until that
-    page is registered the path the desk's mails already use is linked."""
-    try:
-        return reverse("desk:ticket_detail", args=[ticket_id])
-    except NoReverseMatch:
-        return f"/desk/tickets/{ticket_id}/"
+    """The desk's page of a ticket."""
+    return reverse("desk:ticket", args=[ticket_id])
 
 
 @register.filter
