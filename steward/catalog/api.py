@@ -63,7 +63,8 @@ def list_services(request: HttpRequest, filters: Query[ServiceFilters], page: Qu
 
 @router.post("/services", response={201: ServiceOut, **ERRORS})
 def create_service(request: HttpRequest, payload: ServiceIn):
-    return Status(201, services.service_create(actor=request.user, **payload.dict()))
+    data = _service_team(request.user, payload.dict())
+    return Status(201, services.service_create(actor=request.user, **data))
 
 
 @router.get("/services/{service_id}", response={200: ServiceOut, **ERRORS})
@@ -74,7 +75,25 @@ def get_service(request: HttpRequest, service_id: Id):
 @router.patch("/services/{service_id}", response={200: ServiceOut, **ERRORS})
 def update_service(request: HttpRequest, service_id: Id, payload: ServicePatch):
     service = selectors.service_get(request.user, service_id)
-    return services.service_update(actor=request.user, service=service, **payload.dict(exclude_unset=True))
+    data = _service_team(request.user, payload.dict(exclude_unset=True))
+    return services.service_update(actor=request.user, service=service, **data)
+
+
+def _service_team(user, data: dict[str, Any]) -> dict[str, Any]:
+    """Resolve `team_id` into the team (as the caller sees teams; unknown: 422 naming team_id)."""
+    if "team_id" in data:
+        team_id = data.pop("team_id")
+        data["team"] = None if team_id is None else _team_or_422(user, team_id)
+    return data
+
+
+def _team_or_422(user, team_id: int):
+    from steward.accounts.selectors import team_get
+
+    try:
+        return team_get(user, team_id)
+    except NotFound:
+        raise ValidationFailed.for_field("team_id", "no such team") from None
 
 
 # --- SLA policies --------------------------------------------------------------------------------

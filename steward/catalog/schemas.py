@@ -32,6 +32,7 @@ class ServiceOut(Schema):
     standard_duration_minutes: int
     portal_visible: bool
     is_active: bool
+    team_id: int | None = Field(None, description="the team whose queue receives this service's tickets")
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -47,6 +48,7 @@ class ServiceIn(Schema):
     standard_duration_minutes: Minutes = 60
     portal_visible: bool = True
     is_active: bool = True
+    team_id: Id | None = Field(None, description="the team whose queue receives this service's tickets")
 
 
 class ServicePatch(Schema):
@@ -60,6 +62,7 @@ class ServicePatch(Schema):
     standard_duration_minutes: Minutes | None = None
     portal_visible: bool | None = None
     is_active: bool | None = None
+    team_id: Id | None = Field(None, description="the receiving team; null clears it")
 
 
 class ServiceFilters(Schema):

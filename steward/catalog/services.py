@@ -29,7 +29,7 @@ CATALOG_EDITORS = ("admin", "manager")
 
 SERVICE_FIELDS = (
     "name", "code", "category", "description", "default_priority", "needs_field_visit", "required_skills",
-    "standard_duration_minutes", "portal_visible", "is_active",
+    "standard_duration_minutes", "portal_visible", "is_active", "team",
 )  # fmt: skip
 POLICY_FIELDS = (
     "name", "description", "order", "is_active", "calendar", "pause_statuses", "warning_percent", "tiers",

@@ -40,7 +40,16 @@ def navigation(request: HttpRequest) -> dict:
             ("Assets", reverse("customers:asset_list")),
             ("Services", reverse("catalog:service_list")),
         ]
-    return {"nav_items": items, "current_path": request.path}
+    # The entry whose address is the longest prefix of this page's is the current one (so
+    # /desk/mail/ is Triage, not Desk as well).
+    prefixes = [
+        url for _, url in items if url == request.path or (url != "/" and request.path.startswith(url))
+    ]
+    return {
+        "nav_items": items,
+        "current_path": request.path,
+        "nav_active": max(prefixes, key=len, default=""),
+    }
 
 
 def _triage_item(user) -> list[tuple[str, str]]:

@@ -860,15 +860,13 @@ def load_demo(
 
 def _desk_setup(*, admin, teams: dict) -> None:
     """Each service's team and the teams' routing (what `desk` reads when tickets arrive)."""
+    from steward.catalog import services as catalog_services
     from steward.catalog.models import Service
-    from steward.core.services import update_audited
     from steward.desk import services as desk_services
 
-    # The catalog's services do not take a team yet; the shared audited update does.
     for service in Service.objects.order_by("id"):
         team = teams.get(SERVICE_TEAMS.get(service.code, "Service Desk"))
-        update_audited(actor=admin, instance=service, changes={"team": team}, allowed=("team",),
-                       action="service.update")  # fmt: skip
+        catalog_services.service_update(actor=admin, service=service, team=team)
     for name, strategy in TEAM_ROUTING.items():
         desk_services.team_routing_set(actor=admin, team=teams[name], strategy=strategy)
 

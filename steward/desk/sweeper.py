@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from steward.desk.clocks import recompute_sla
@@ -60,26 +61,30 @@ def _claim_and_recompute(row_id: int, ticket_id: int, target: str, event: str, n
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
     """Record the SLA warnings and breaches due at ``now``. Returns counts: ``warnings`` and
-    ``breaches`` recorded by this call, ``skipped`` rows another sweeper claimed first."""
+    ``breaches`` recorded by this call, ``skipped`` rows another sweeper claimed first (or whose
+    claim the replay did not bear out).
+
+    The due rows are walked in key order (deadline or warning instant, then id) with a keyset
+    cursor, so each is visited once per sweep whatever happens to it, and a large backlog costs
+    one indexed query per batch."""
     now = now or timezone.now()
     counts = {"warnings": 0, "breaches": 0, "skipped": 0}
-    done: set[tuple[int, str]] = set()
-    for event, due in (("breach", _due_breaches), ("warning", _due_warnings)):
+    for event, due, key in (("breach", _due_breaches, "deadline"), ("warning", _due_warnings, "warning_at")):
+        after: tuple | None = None
         while True:
-            batch = [
-                r
-                for r in due(now).values_list("pk", "ticket_id", "target")[: BATCH + len(done)]
-                if (r[0], event) not in done
-            ][:BATCH]
-            if not batch:
-                break
-            for row_id, ticket_id, target in batch:
-                done.add((row_id, event))
+            rows = due(now)
+            if after is not None:
+                rows = rows.filter(Q(**{f"{key}__gt": after[0]}) | Q(**{key: after[0], "id__gt": after[1]}))
+            batch = list(rows.values_list(key, "pk", "ticket_id", "target")[:BATCH])
+            for instant, row_id, ticket_id, target in batch:
                 recorded = _claim_and_recompute(row_id, ticket_id, target, event, now)
                 if not recorded["warnings"] and not recorded["breaches"]:
                     counts["skipped"] += 1
                 counts["warnings"] += len(recorded["warnings"])
                 counts["breaches"] += len(recorded["breaches"])
+                after = (instant, row_id)
+            if len(batch) < BATCH:
+                break
     if counts["warnings"] or counts["breaches"]:
         logger.info("SLA sweep at %s: %s", now.isoformat(), counts)
     return counts

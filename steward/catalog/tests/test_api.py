@@ -223,3 +223,22 @@ def test_policy_match(world, client_for):
     assert "priority" in err["fields"]
     customer = client_for(world.users["customer_a_admin"])
     assert _error(_json(customer, "GET", url), 403)["code"] == "forbidden"
+
+
+def test_a_service_names_the_team_that_receives_its_tickets(world, client_for):
+    manager = client_for(world.users["manager"])
+    team = f.TeamFactory(name="HVAC desk")
+    created = _json(
+        manager,
+        "POST",
+        "/services",
+        {"name": "Chiller", "code": "chiller", "category": "HVAC", "team_id": team.pk},
+    )
+    assert created.status_code == 201 and created.json()["team_id"] == team.pk
+    service_id = created.json()["id"]
+    error = _error(_json(manager, "PATCH", f"/services/{service_id}", {"team_id": 2**40}), 422)
+    assert "team_id" in error["fields"]
+    cleared = _json(manager, "PATCH", f"/services/{service_id}", {"team_id": None})
+    assert cleared.status_code == 200 and cleared.json()["team_id"] is None
+    audit = AuditEvent.objects.filter(action="service.update", object_id=str(service_id)).get()
+    assert audit.changes == {"team": [team.pk, None]}
