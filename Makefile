@@ -20,9 +20,10 @@ env: $(STAMP)
 run: $(STAMP)
 	STEWARD_DEBUG=$${STEWARD_DEBUG:-1} $(BIN)/steward up
 
-# The whole suite (SQLite unless DATABASE_URL is set).
+# The whole suite (SQLite unless DATABASE_URL is set), one process per core (TEST_WORKERS=0: one process).
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
