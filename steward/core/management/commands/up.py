@@ -34,7 +34,14 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if not no_demo and not CustomerAccount.objects.exists():
             self.stdout.write(f"Empty database: loading the demo organisation (seed {seed})…")
-            call_command("demo", seed=seed, stdout=self.stdout)
+            # In a child process: the load's peak memory (hundreds of MB for six months of desk
+            # history) is returned to the system when it ends, not kept by this long-lived parent.
+            loaded = subprocess.run(
+                [sys.executable, "-m", "steward.manage", "demo", "--seed", str(seed)], check=False
+            )
+            if loaded.returncode != 0:
+                self.stderr.write("Loading the demo organisation failed; see the messages above.")
+                sys.exit(loaded.returncode)
         if _port_in_use(host, port):
             self.stderr.write(f"Port {port} on {host} is already in use; set STEWARD_PORT to another port.")
             sys.exit(1)
