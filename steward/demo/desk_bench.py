@@ -13,8 +13,8 @@ test client: the real URL routing, middleware, token authentication, view, selec
 serialisation, in this process, without an HTTP server or socket in front (the time a WSGI server
 and the network add is not in the figures). With `DEBUG` off, as in production. Queues
 (`QUEUES`): mine, my teams, unassigned, breaching soon and all, each with the "open" status
-filter the agent's pages use by default; all tickets unfiltered, newest first; and a deep page (the
-middle of that list). The agent's queue page (/desk/, whole page with counts and sidebar) and its
+filter the agent's pages use by default; all tickets unfiltered, newest first, with a deep page (the
+middle of that list), and recently updated first. The agent's queue page (/desk/, whole page with counts and sidebar) and its
 "all tickets" page are timed the same way with a session.
 
 Requests go round the queues in turn (so a disturbance of the machine touches all of them alike),
@@ -68,6 +68,12 @@ def _cases(deep_offset: int) -> list[Case]:
             f"{API}?queue=all&offset={deep_offset}",
             True,
             f"every ticket, newest first, the page at offset {deep_offset}",
+        ),
+        Case(
+            "all_updated",
+            f"{API}?queue=all&order=updated",
+            True,
+            "every ticket, recently updated first (the portal's order)",
         ),
         Case("page_desk", "/desk/", False, "the agent's queue page: mine, open (whole page)"),
         Case("page_all", "/desk/queues/all/?status=any", False, "the queue page: all tickets, any status"),
