@@ -21,18 +21,17 @@ builds `tickets` OPEN tickets with `desk.bulk.build_tickets` and measures:
 
 from __future__ import annotations
 
-import os
 import random
-import resource
-import shutil
 import statistics
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from steward.demo.bench_kit import rss_mb as _rss_mb
+from steward.demo.bench_kit import scratch_database
+from steward.demo.bench_kit import summary as _summary
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # A Tuesday in office hours, no holiday near; off the full hour, where the deadlines of everything
@@ -40,35 +39,6 @@ BERLIN = ZoneInfo("Europe/Berlin")
 T0 = datetime(2026, 3, 10, 10, 7, 30, tzinfo=BERLIN)
 TICK = timedelta(seconds=15)  # the worker's tick (STEWARD_WORKER_HEARTBEAT_SECONDS)
 OPEN_SPAN = timedelta(days=4)  # the open tickets were created over these days before T0
-
-
-def _rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-@contextmanager
-def scratch_database(label: str = "bench_sla") -> Iterator[dict[str, str]]:
-    """Point the default connection at a new, migrated database for the duration, then drop it."""
-    from django.db import DEFAULT_DB_ALIAS, connections
-
-    conn = connections[DEFAULT_DB_ALIAS]
-    old_name = conn.settings_dict["NAME"]
-    old_test = dict(conn.settings_dict.get("TEST") or {})
-    tmpdir = None
-    if conn.vendor == "sqlite":
-        tmpdir = tempfile.mkdtemp(prefix="steward-bench-")
-        name = os.path.join(tmpdir, "bench.sqlite3")
-    else:
-        name = f"{old_name}_{label}"
-    conn.settings_dict["TEST"] = {**old_test, "NAME": name}
-    try:
-        conn.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-        yield {"vendor": conn.vendor, "name": name if conn.vendor != "sqlite" else "(temporary file)"}
-    finally:
-        conn.creation.destroy_test_db(old_name, verbosity=0)
-        conn.settings_dict["TEST"] = old_test
-        if tmpdir is not None:
-            shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def open_ticket_drafts(world: Any, *, tickets: int, now: datetime, seed: int) -> list[Any]:
@@ -193,16 +163,6 @@ def _tick(at: datetime) -> dict[str, Any]:
     }
 
 
-def _summary(values: list[float], scale: float = 1.0, digits: int = 4) -> dict[str, float]:
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {
-        "median": round(statistics.median(ordered) * scale, digits),
-        "p95": round(p95 * scale, digits),
-        "max": round(ordered[-1] * scale, digits),
-    }
-
-
 def bench(
     *,
     tickets: int = 100_000,
@@ -224,7 +184,7 @@ def bench(
     say = progress or (lambda line: None)
     now = T0.astimezone(UTC)
     figures: dict[str, Any] = {"tickets": tickets, "t0": T0.isoformat()}
-    with scratch_database() as db:
+    with scratch_database("bench_sla") as db:
         figures["database"] = db
         say(f"scratch {db['vendor']} database: loading the demo organisation (no history)")
         generator.load_demo(seed=seed, today=date(2026, 3, 10), history=0)

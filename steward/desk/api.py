@@ -20,6 +20,7 @@ from steward.catalog.selectors import service_get
 from steward.core import access
 from steward.core.api_kit import ERRORS, Id, Page, PageParams, paginate, via_token
 from steward.core.errors import NotFound, ValidationFailed
+from steward.core.paging import KeyedPages
 from steward.core.views_kit import safe_download
 from steward.customers.selectors import account_get, asset_get, contact_get, site_get
 from steward.desk import selectors, services
@@ -132,7 +133,7 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters], page: Quer
     except ValueError as exc:
         field, _, message = str(exc).partition(": ")
         raise ValidationFailed.for_field(field, message) from None
-    return paginate(qs.prefetch_related("tags"), page)
+    return paginate(KeyedPages(qs.prefetch_related("tags")), page)
 
 
 @router.post("/tickets", response={201: TicketDetailOut, **ERRORS}, summary="Open a ticket")

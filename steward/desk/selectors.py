@@ -115,6 +115,10 @@ def ticket_queue(user: Any, queue: str = "all", *, order: str = "", **filters: A
     elif queue == "breaching_soon":
         qs = qs.filter(status__in=OPEN_STATUSES, sla_next_deadline__isnull=False)
         default_order = ORDERINGS["deadline"]
+    if queue in ("unassigned", "breaching_soon") and filters.get("status") == "open":
+        # Already open tickets only: the same condition twice makes PostgreSQL count its
+        # selectivity twice (1 row expected for the whole backlog) and plan loops over the backlog.
+        filters = {**filters, "status": ""}
     qs = _apply_filters(qs, {k: v for k, v in filters.items() if v not in (None, "")})
     if order and order not in ORDERINGS:
         raise ValueError(f"order: must be one of {', '.join(ORDERINGS)}")

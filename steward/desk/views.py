@@ -26,6 +26,7 @@ from steward.accounts import selectors as people
 from steward.catalog import selectors as catalog
 from steward.core import access
 from steward.core.errors import DomainError, NotFound
+from steward.core.paging import KeyedPages
 from steward.core.selectors import history_for
 from steward.core.views_kit import apply_domain_error, is_htmx, paginate, safe_download
 from steward.customers import selectors as customers
@@ -189,7 +190,7 @@ def queue(request: HttpRequest, queue: str = "mine") -> HttpResponse:
     qs = qs.select_related("contact").prefetch_related(
         "tags", Prefetch("slas", queryset=TicketSla.objects.order_by("target"))
     )
-    page = paginate(request, qs)
+    page = paginate(request, KeyedPages(qs))  # a deep page costs the page, not the rows before it
     rows = [(t, presenters.row_summary(t, now)) for t in page["page_obj"]]
     # After a refused bulk action the same rows stay ticked.
     selected = {int(v) for v in request.POST.getlist("ids") if v.isdigit() and len(v) <= 18}

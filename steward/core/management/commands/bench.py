@@ -34,7 +34,20 @@ def _sla(options) -> dict:
     return bench(tickets=options["tickets"], progress=progress)
 
 
-BENCHES: dict[str, Callable[[dict], dict]] = {"calendar": _calendar, "sla": _sla}
+def _desk(options) -> dict:
+    import sys
+
+    from steward.demo.desk_bench import bench
+
+    def progress(line: str) -> None:  # on stderr: stdout is the JSON
+        print(f"bench desk: {line}", file=sys.stderr, flush=True)
+
+    return bench(
+        tickets=options["tickets"], requests=options["requests"], runs=options["runs"], progress=progress
+    )
+
+
+BENCHES: dict[str, Callable[[dict], dict]] = {"calendar": _calendar, "sla": _sla, "desk": _desk}
 
 
 class Command(BaseCommand):
@@ -47,14 +60,22 @@ class Command(BaseCommand):
         )
         parser.add_argument("--calls", type=int, default=100_000, help="calendar: calls per function")
         parser.add_argument(
-            "--tickets", type=int, default=100_000, help="sla: open tickets to build in a scratch database"
+            "--tickets",
+            type=int,
+            default=100_000,
+            help="sla: open tickets to build in a scratch database; desk: tickets of history to load in one",
         )
+        parser.add_argument(
+            "--requests", type=int, default=200, help="desk: timed requests per queue and run"
+        )
+        parser.add_argument("--runs", type=int, default=3, help="desk: runs (the figures are their medians)")
 
     def handle(self, *args, name: str, **options):
         if options["calls"] <= 0:
             raise CommandError("--calls must be positive")
-        if options["tickets"] <= 0:
-            raise CommandError("--tickets must be positive")
+        for option in ("tickets", "requests", "runs"):
+            if options[option] <= 0:
+                raise CommandError(f"--{option} must be positive")
         started = time.perf_counter()
         figures = BENCHES[name](options)
         result = {
