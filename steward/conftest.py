@@ -81,3 +81,21 @@ def clock(monkeypatch):
     c = Clock(MON)
     monkeypatch.setattr(timezone, "now", lambda: c.now)
     return c
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_database_sessions(django_db_setup, django_db_blocker):
+    """Playwright's sync API runs the browser tests inside a greenlet, which has a context of its own,
+    so a database connection opened there (by the test's fixtures) is one Django's teardown never
+    sees. On PostgreSQL its idle session would block dropping the test database; end such sessions
+    before the test database is dropped."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
