@@ -56,6 +56,8 @@ class Ticker(threading.Thread):
             try:
                 beat(self.worker_id, self.started_at)
                 for job in PERIODIC_JOBS:
+                    if self.stopping.is_set():
+                        break
                     job()
             except Exception:  # a failing tick must not kill the worker; it is logged and retried
                 logger.exception("worker tick failed")
@@ -63,5 +65,9 @@ class Ticker(threading.Thread):
         connection.close()
 
     def stop(self) -> None:
+        """Stop after the job in progress and wait for it: a ticker left running would go on
+        writing (and holding a database connection) after its worker has returned."""
         self.stopping.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join()
         # Leave the row behind: /healthz judges by age, and a restarted worker gets a new id.

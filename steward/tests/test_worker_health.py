@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -26,6 +27,8 @@ def test_welcome_mail_goes_through_the_database_queue_once(client):
     assert mail.outbox == []
 
     call_command("worker", batch=True, interval=0, verbosity=0)
+    # The worker waited for its ticker: nothing of it goes on writing after the command returns.
+    assert not [t for t in threading.enumerate() if t.name == "steward-ticker"]
 
     assert [m.to for m in mail.outbox] == [["new@steward.test"]]
     assert User.objects.get(pk=user.pk).welcomed_at is not None
