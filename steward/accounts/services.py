@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -12,13 +12,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from steward.accounts import tokens
-from steward.accounts.models import ApiToken, CustomerRole, Role, Team, TeamMembership, User, UserRole
+from steward.accounts.models import (
+    ApiToken,
+    CustomerRole,
+    Role,
+    Team,
+    TeamMembership,
+    User,
+    UserRole,
+    UserSkill,
+)
 from steward.core import access, audit
 from steward.core.errors import NotFound, ValidationFailed
 from steward.core.jobs import enqueue_on_commit
 from steward.core.services import create_audited, full_clean, update_audited
 
 TEAM_FIELDS = ("name", "description", "email", "calendar")
+SKILL_EDITORS = ("admin", "manager", "dispatcher")
 USER_FIELDS = ("full_name", "phone", "is_active")
 # Only the last-used time is written on use, and at most this often, so that a busy API client
 # does not turn every read into a write.
@@ -261,3 +271,38 @@ def token_authenticate(raw: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
         ApiToken.objects.filter(pk=token.pk, last_used_at=token.last_used_at).update(last_used_at=now)
     return token.user
+
+
+@transaction.atomic
+def user_skill_set(
+    *, actor: Any, user: User, skill: str, level: int = 3, certified_until: date | None = None
+) -> UserSkill:
+    """Give a staff member a skill at a level (or change it). `certified_until`: the last day the
+    certificate the skill needs is valid; after it, the skill no longer counts (routing, dispatch)."""
+    access.require_role(actor, *SKILL_EDITORS)
+    if not user.is_staff_member:
+        raise ValidationFailed.for_field("user", "skills belong to staff members")
+    name = (skill or "").strip().lower()
+    if not name:
+        raise ValidationFailed.for_field("skill", "name the skill")
+    row = UserSkill.objects.filter(user=user, skill=name).first()
+    if row is None:
+        row = UserSkill(user=user, skill=name, level=level, certified_until=certified_until)
+        return create_audited(actor=actor, instance=row, action="user_skill.create")
+    return update_audited(
+        actor=actor,
+        instance=row,
+        changes={"level": level, "certified_until": certified_until},
+        allowed=("level", "certified_until"),
+        action="user_skill.update",
+    )
+
+
+@transaction.atomic
+def user_skill_remove(*, actor: Any, user: User, skill: str) -> None:
+    access.require_role(actor, *SKILL_EDITORS)
+    row = UserSkill.objects.filter(user=user, skill=(skill or "").strip().lower()).first()
+    if row is None:
+        raise NotFound(f"{user} holds no skill {skill!r}")
+    audit.record(actor=actor, action="user_skill.delete", obj=row, changes={"skill": [row.skill, None]})
+    row.delete()

@@ -21,7 +21,12 @@ from steward.core import access
 from steward.core.errors import NotFound
 
 # The target kinds the desk's SLA clocks run (on-site arrival is field service's).
-REPLAY_TARGETS = (TargetKind.FIRST_RESPONSE, TargetKind.NEXT_RESPONSE, TargetKind.RESOLUTION)
+REPLAY_TARGETS = (
+    TargetKind.FIRST_RESPONSE,
+    TargetKind.NEXT_RESPONSE,
+    TargetKind.RESOLUTION,
+    TargetKind.ONSITE,
+)
 
 
 # --- services ------------------------------------------------------------------------------------

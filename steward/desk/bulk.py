@@ -53,7 +53,7 @@ from steward.desk.models import (
     TicketMessage,
     TicketSla,
 )
-from steward.desk.sla import TARGETS, SlaPolicy, parse_policy
+from steward.desk.sla import ALL_TARGETS, SlaPolicy, parse_policy
 
 __all__ = [
     "AuditDraft",
@@ -150,7 +150,7 @@ def escalation_specs_by_policy() -> dict[int, list[EscalationSpec]]:
 
     specs: dict[int, list[EscalationSpec]] = {}
     for level in EscalationLevel.objects.order_by("policy_id", "target", "offset_minutes", "id"):
-        if level.target in TARGETS:
+        if level.target in ALL_TARGETS:
             specs.setdefault(level.policy_id, []).append(
                 EscalationSpec(level.pk, level.target, level.offset_minutes)
             )
@@ -473,7 +473,7 @@ def _insert_history(
                 }
             )
         fired = {(f.level_id, f.cycle_opened_at): f for f in draft.fired_escalations}
-        for kind in TARGETS:
+        for kind in ALL_TARGETS:
             for item in state.escalations[kind]:
                 if (item.level_id, item.cycle_opened_at) not in fired:
                     escalation_rows.append(

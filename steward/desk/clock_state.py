@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from steward.core.calendars import add_business_time
-from steward.desk.sla import TARGETS, SlaPolicy, parse_policy, replay_cycles
+from steward.desk.sla import ALL_TARGETS, SlaPolicy, parse_policy, replay_cycles
 
 __all__ = [
     "NO_POLICY",
@@ -105,7 +105,7 @@ class ClockState:
 
     now: datetime  # the instant computed at: never before the last event
     targets: Mapping[str, TargetClock]  # only targets with a counted cycle (others: no row)
-    escalations: Mapping[str, Sequence[EscalationClock]]  # per target in TARGETS: the current cycle's
+    escalations: Mapping[str, Sequence[EscalationClock]]  # per target in ALL_TARGETS: the current cycle's
     next_deadline: datetime | None
     state: str
 
@@ -165,7 +165,7 @@ def clock_state(
     `levels`: escalation levels by policy id; only the governing policy's are used."""
     if not events:
         return ClockState(
-            now=now, targets={}, escalations={k: [] for k in TARGETS}, next_deadline=None, state=""
+            now=now, targets={}, escalations={k: [] for k in ALL_TARGETS}, next_deadline=None, state=""
         )
     now = max(now, events[-1]["at"])
     policies = [e["policy"] for e in events if e["type"] in _POLICY_EVENTS]
@@ -179,7 +179,7 @@ def clock_state(
 
     targets: dict[str, TargetClock] = {}
     escalations: dict[str, list[EscalationClock]] = {}
-    for kind in TARGETS:
+    for kind in ALL_TARGETS:
         escalations[kind] = []
         if not cycles[kind]:
             continue

@@ -37,7 +37,7 @@ from steward.desk.clock_state import (
     replay_input,
 )
 from steward.desk.models import REPLAY_EVENT_TYPES, EventType, SlaStatus, Ticket, TicketEscalation, TicketSla
-from steward.desk.sla import TARGETS
+from steward.desk.sla import ALL_TARGETS  # the desk targets and on-site arrival
 from steward.desk.timeline import add_event
 
 __all__ = ["NO_POLICY", "escalation_specs", "recompute_sla"]
@@ -101,7 +101,7 @@ def _sync_escalations(ticket: Ticket, state: ClockState) -> None:
     }
     keep: set[int] = set()
     new: list[EscalationClock] = []
-    for kind in TARGETS:
+    for kind in ALL_TARGETS:
         for item in state.escalations[kind] if kind in state.targets else ():
             found = rows.get((item.level_id, item.cycle_opened_at))
             if found is None:
@@ -117,7 +117,7 @@ def _sync_escalations(ticket: Ticket, state: ClockState) -> None:
         if pk not in keep and fired_at is None and due_at is not None
     ]
     if stale:
-        TicketEscalation.objects.filter(pk__in=stale, target__in=TARGETS, fired_at__isnull=True).update(
+        TicketEscalation.objects.filter(pk__in=stale, target__in=ALL_TARGETS, fired_at__isnull=True).update(
             due_at=None
         )
     if not new:
@@ -156,7 +156,7 @@ def escalation_specs(policy_id: int | None) -> dict[int, list[EscalationSpec]]:
         policy_id: [
             EscalationSpec(level.pk, level.target, level.offset_minutes)
             for level in escalation_levels(policy_id)
-            if level.target in TARGETS
+            if level.target in ALL_TARGETS
         ]
     }
 
@@ -182,7 +182,7 @@ def recompute_sla(
     state = clock_state(events, now, escalation_specs(governing_policy_id(events)))
     now = state.now
 
-    for kind in TARGETS:
+    for kind in ALL_TARGETS:
         clock = state.targets.get(kind)
         if clock is None:
             TicketSla.objects.filter(ticket=ticket, target=kind).delete()

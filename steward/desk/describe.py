@@ -208,7 +208,39 @@ def _attachment(data: dict, names: Names, tz: tzinfo) -> list[Part]:
     return [(text, None)]
 
 
+FIELD_STATUS_WORDS = {
+    "unscheduled": "is waiting to be scheduled",
+    "scheduled": "was scheduled",
+    "dispatched": "was dispatched to the technician",
+    "en_route": "the technician is on the way",
+    "on_site": "the technician arrived on site",
+    "completed": "was completed",
+    "incomplete": "ended incomplete (a follow-up visit is needed)",
+    "cancelled": "was cancelled",
+}
+
+
+def _field_visit(data: dict, names: Names, tz: tzinfo) -> list[Part]:
+    number = data.get("number", "a work order")
+    status = data.get("status", "")
+    if not data.get("from"):
+        text = f"work order {number} created"
+    else:
+        text = f"work order {number} {FIELD_STATUS_WORDS.get(status, status)}"
+    if data.get("reason"):
+        text += f": {data['reason']}"
+    elif data.get("note"):
+        text += f": {data['note'][:200]}"
+    return [(text, None)]
+
+
+def _onsite(data: dict, names: Names, tz: tzinfo) -> list[Part]:
+    return [(f"technician on site (work order {data.get('number', '')})", None)]
+
+
 _TEXT = {
+    EventType.FIELD_VISIT: _field_visit,
+    EventType.ONSITE: _onsite,
     EventType.CREATED: _created,
     EventType.STATUS: _status,
     EventType.PRIORITY: _priority,

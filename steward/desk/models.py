@@ -152,6 +152,7 @@ class EventType(models.TextChoices):
     AGENT_REPLY = "agent_reply", "Agent reply"
     CUSTOMER_REPLY = "customer_reply", "Customer reply"
     POLICY = "policy", "SLA policy change"
+    ONSITE = "onsite", "Technician on site"
     # ... and timeline entries the replay ignores.
     NOTE = "note", "Internal note"
     ASSIGN = "assign", "Assignment"
@@ -164,10 +165,11 @@ class EventType(models.TextChoices):
     ATTACHMENT = "attachment", "Attachment"
     MAIL_OUT = "mail_out", "Mail sent"
     SURVEY = "survey", "Survey"
+    FIELD_VISIT = "field_visit", "Field visit"
 
 
 # The event types that are the SLA replay's input (desk.sla.EVENT_TYPES).
-REPLAY_EVENT_TYPES = ("created", "status", "priority", "agent_reply", "customer_reply", "policy")
+REPLAY_EVENT_TYPES = ("created", "status", "priority", "agent_reply", "customer_reply", "policy", "onsite")
 
 
 class TicketEvent(models.Model):
@@ -228,6 +230,7 @@ class SlaTargetKind(models.TextChoices):
     FIRST_RESPONSE = "first_response", "First response"
     NEXT_RESPONSE = "next_response", "Next response"
     RESOLUTION = "resolution", "Resolution"
+    ONSITE = "onsite", "On-site arrival"
 
 
 class SlaStatus(models.TextChoices):

@@ -401,3 +401,27 @@ def team_routing_get(team: Any):
     from steward.desk.models import TeamRouting
 
     return TeamRouting.objects.filter(team=team).first() or TeamRouting(team=team)
+
+
+def onsite_deadline(ticket: Ticket) -> datetime | None:
+    """The ticket's on-site arrival deadline: the stored "onsite" SLA clock, or (a ticket whose
+    clocks predate the on-site target) the policy's on-site minutes at the ticket's priority on
+    the policy's calendar from the ticket's creation. None when the policy gives no on-site target."""
+    stored = (
+        TicketSla.objects.filter(ticket=ticket, target="onsite").values_list("deadline", flat=True).first()
+    )
+    if stored is not None:
+        return stored
+    if ticket.sla_policy_id is None:
+        return None
+    from steward.catalog.selectors import onsite_minutes
+    from steward.core.calendars import BusinessCalendar, add_business_time
+
+    policy = ticket.sla_policy
+    minutes = onsite_minutes(policy, ticket.priority)
+    if minutes is None:
+        return None
+    if policy.calendar_id is None:
+        return ticket.created_at + timedelta(minutes=minutes)
+    calendar = BusinessCalendar.from_spec(policy.calendar.spec)
+    return add_business_time(ticket.created_at, timedelta(minutes=minutes), calendar)

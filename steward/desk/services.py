@@ -1237,3 +1237,37 @@ def ticket_link_from_system(
     _add_event(ticket, EventType.LINK, actor=None, at=now, kind=kind, other=other.pk, direction="out")
     _add_event(other, EventType.LINK, actor=None, at=now, kind=kind, other=ticket.pk, direction="in")
     return link
+
+
+@transaction.atomic
+def ticket_record_field_visit(
+    *,
+    ticket: Ticket,
+    actor: Any,
+    at: datetime,
+    work_order_id: int,
+    number: str,
+    from_status: str,
+    to_status: str,
+    note: str = "",
+    reason: str = "",
+) -> None:
+    """A work order of this ticket changed status (the field app calls this in its transaction):
+    a "field_visit" entry on the timeline. The first arrival on site of any of the ticket's work
+    orders is also an "onsite" event, the SLA replay's input that meets the on-site target, and the
+    clocks are recomputed at once."""
+    _add_event(
+        ticket,
+        EventType.FIELD_VISIT,
+        actor=actor,
+        at=at,
+        work_order=work_order_id,
+        number=number,
+        status=to_status,
+        **{"from": from_status},
+        note=note[:500],
+        reason=reason[:200],
+    )
+    if to_status == "on_site" and not ticket.events.filter(type=EventType.ONSITE).exists():
+        _add_event(ticket, EventType.ONSITE, actor=actor, at=at, work_order=work_order_id, number=number)
+        recompute_sla(ticket=ticket, now=max(at, timezone.now()))

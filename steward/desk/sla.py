@@ -41,6 +41,7 @@ the same instant apply in list order); extra keys are ignored::
     {"at": ..., "type": "agent_reply"}
     {"at": ..., "type": "customer_reply"}
     {"at": ..., "type": "policy", "policy": {...}}
+    {"at": ..., "type": "onsite"}          # the technician arrived on site
 
 Malformed events raise :class:`EventError` (a ``ValueError``) naming the event.
 
@@ -140,6 +141,14 @@ and local (Berlin) wall times; March 2026 before the 29th is UTC+1, so Monday
     resolution (480 min, 80%: 384 min) created Mon 09:00 is ``warning`` from Mon
     16:24 (3h before lunch + 3h24 after).
 
+12. **On-site arrival** (field service; target kind ``"onsite"``, listed in
+    :data:`ALL_TARGETS` beside the desk's :data:`TARGETS`) starts at creation and is met
+    by the first ``"onsite"`` event (the technician arrived); later ones change nothing.
+    Like the response targets, entering a resolved status meets it if still open, it
+    pauses in pause statuses, and a reopen does not start it again.  P1 on-site 240 min,
+    created Mon 09:00 on the business calendar: deadline Mon 14:00 (the lunch hour does not
+    count); on site Mon 13:30: met.  On site Mon 14:30 instead: breached at 14:00.
+
 Which cycle is reported
 -----------------------
 A cycle counts for a target if it reached met/breached, or if it is still open and the
@@ -178,7 +187,9 @@ from steward.core.calendars import (
 )
 
 __all__ = [
+    "ALL_TARGETS",
     "EVENT_TYPES",
+    "ONSITE",
     "RESOLVED_STATUSES",
     "STATUSES",
     "TARGETS",
@@ -191,9 +202,20 @@ __all__ = [
 ]
 
 TARGETS: tuple[str, ...] = ("first_response", "next_response", "resolution")
+# Field service's target: on-site arrival, from creation to the first "onsite" event.
+ONSITE = "onsite"
+ALL_TARGETS: tuple[str, ...] = (*TARGETS, ONSITE)
 STATUSES: tuple[str, ...] = ("running", "paused", "warning", "met", "breached")
 RESOLVED_STATUSES: frozenset[str] = frozenset({"resolved", "closed"})
-EVENT_TYPES: tuple[str, ...] = ("created", "status", "priority", "agent_reply", "customer_reply", "policy")
+EVENT_TYPES: tuple[str, ...] = (
+    "created",
+    "status",
+    "priority",
+    "agent_reply",
+    "customer_reply",
+    "policy",
+    "onsite",
+)
 
 RUNNING, PAUSED, WARNING, MET, BREACHED = STATUSES
 FIRST, NEXT, RESOLUTION = TARGETS
@@ -279,8 +301,8 @@ def _parse_policy(policy: object) -> SlaPolicy:
         raise PolicyError("targets: expected an object mapping target kinds to {priority: minutes}")
     targets: dict[str, dict[str, int]] = {}
     for kind, by_priority in targets_spec.items():
-        if kind not in TARGETS:
-            raise PolicyError(f"targets.{kind}: unknown target (expected one of {', '.join(TARGETS)})")
+        if kind not in ALL_TARGETS:
+            raise PolicyError(f"targets.{kind}: unknown target (expected one of {', '.join(ALL_TARGETS)})")
         if not isinstance(by_priority, Mapping):
             raise PolicyError(f"targets.{kind}: expected an object mapping priorities to minutes")
         compiled: dict[str, int] = {}
@@ -391,10 +413,11 @@ class _Replay:
         self.paused = status in policy.pause_statuses
         self.first_done = False  # the first-response cycle is closed
         self.pending_customer = False  # a customer message arrived while resolved, unanswered
-        self.cycles: dict[str, list[_Cycle]] = {kind: [] for kind in TARGETS}
+        self.cycles: dict[str, list[_Cycle]] = {kind: [] for kind in ALL_TARGETS}
         self.open: dict[str, _Cycle] = {}  # kind -> its open cycle (not met; possibly breached)
         self._open_cycle(FIRST, at)
         self._open_cycle(RESOLUTION, at)
+        self._open_cycle(ONSITE, at)
         if status in RESOLVED_STATUSES:
             self._resolve(at)
 
@@ -513,6 +536,12 @@ class _Replay:
             if cycle is not None:
                 self._close(cycle, t)
 
+    def on_onsite(self, t: datetime) -> None:
+        """The technician arrived: the on-site cycle (there is only one) is closed."""
+        cycle = self.open.get(ONSITE)
+        if cycle is not None:
+            self._close(cycle, t)
+
     def on_customer_reply(self, t: datetime) -> None:
         if not self.first_done:  # covered by the first response
             return
@@ -583,6 +612,8 @@ def _run(
             state.on_agent_reply(at)
         elif kind == "customer_reply":
             state.on_customer_reply(at)
+        elif kind == "onsite":
+            state.on_onsite(at)
         elif kind == "status":
             status = _field(event, "status", i)
             if status != state.status:
@@ -620,7 +651,7 @@ def replay(
     """The state at ``now`` of each target that applies (see the module docstring)."""
     state = _run(policy, events, now)
     result: dict[str, dict[str, Any]] = {}
-    for kind in TARGETS:
+    for kind in ALL_TARGETS:
         counted = state.counted(kind)
         if counted:
             result[kind] = state.report(counted[-1], with_span=False)
@@ -632,7 +663,7 @@ def replay_cycles(
 ) -> dict[str, list[dict[str, Any]]]:
     """Every counted cycle of every target at ``now``, oldest first, with ``opened_at``/``closed_at``."""
     state = _run(policy, events, now)
-    return {kind: [state.report(c, with_span=True) for c in state.counted(kind)] for kind in TARGETS}
+    return {kind: [state.report(c, with_span=True) for c in state.counted(kind)] for kind in ALL_TARGETS}
 
 
 def _instant(value: object, where: str, error: type[ValueError]) -> datetime:

@@ -120,6 +120,7 @@ def test_policy_create_with_targets_escalations_and_conditions(world):
             "first_response": {"P1": 15, "P2": 60},
             "next_response": {"P1": 30},
             "resolution": {"P1": 240, "P2": 480},
+            "onsite": {"P1": 240},  # the on-site target is replayed too (desk.sla rule 12)
         },
     }
     assert sla.parse_policy(spec).target_us("resolution", "P2") == 480 * 60_000_000
