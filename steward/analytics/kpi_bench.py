@@ -1,0 +1,304 @@
+"""`steward bench kpi`: how long each KPI takes for a 12-month weekly series with one breakdown,
+on a scratch database (`demo.bench_kit.scratch_database`) holding `tickets` tickets of history.
+
+The history is bulk-built here, deterministically (seeded), straight into the tables the KPIs read
+(no SLA replay: the KPIs read stored clocks, so their values only need to be plausible): 13 months
+of tickets spread over teams, agents, services, accounts, priorities and channels, each with its
+timeline (created, the first agent reply, the resolution, a reopen for some), its first-response
+and resolution clocks, survey answers for some resolutions, and work orders for a tenth of the
+tickets (technicians with shifts, travel, booked windows, follow-up visits). On PostgreSQL the
+tables are analysed after the load, as autovacuum would do.
+
+Each KPI is then timed through `analytics.series.series` (the code path of the pages and the API),
+`runs` times; the figure is the median, with the slowest beside it.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from typing import Any
+
+from steward.demo.bench_kit import rss_mb, scratch_database
+
+NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
+HISTORY_DAYS = 395
+BATCH = 20_000
+TARGET_SECONDS = {"postgresql": 1.0, "sqlite": 3.0}
+# The breakdown each KPI is timed with (the first its source offers of these).
+BREAKDOWN_PREFERENCE = ("team", "technician", "account")
+
+
+def _world(rng: random.Random) -> dict[str, list[int]]:
+    from steward.accounts.models import Team, TeamMembership, User, UserRole
+    from steward.catalog.models import Service
+    from steward.customers.models import CustomerAccount, Site
+    from steward.field.models import ShiftPattern, Technician
+
+    teams = Team.objects.bulk_create([Team(name=f"Team {i}") for i in range(6)])
+    agents = User.objects.bulk_create(
+        [User(email=f"agent{i}@bench.test", full_name=f"Agent {i}") for i in range(40)]
+    )
+    UserRole.objects.bulk_create([UserRole(user=u, role="agent") for u in agents])
+    TeamMembership.objects.bulk_create(
+        [TeamMembership(team=teams[i % 6], user=u) for i, u in enumerate(agents)]
+    )
+    tech_users = User.objects.bulk_create(
+        [User(email=f"tech{i}@bench.test", full_name=f"Technician {i}") for i in range(30)]
+    )
+    UserRole.objects.bulk_create([UserRole(user=u, role="technician") for u in tech_users])
+    techs = Technician.objects.bulk_create(
+        [
+            Technician(user=u, home_latitude=52.5, home_longitude=13.4, hourly_cost=45 + i)
+            for i, u in enumerate(tech_users)
+        ]
+    )
+    ShiftPattern.objects.bulk_create(
+        [
+            ShiftPattern(technician=t, weekday=d, start=dtime(8), end=dtime(16, 30))
+            for t in techs
+            for d in range(5)
+        ]
+    )
+    services = Service.objects.bulk_create(
+        [Service(name=f"Service {i}", code=f"SVC{i}", team=teams[i % 6]) for i in range(10)]
+    )
+    accounts = CustomerAccount.objects.bulk_create([CustomerAccount(name=f"Account {i}") for i in range(200)])
+    sites = Site.objects.bulk_create(
+        [
+            Site(account=a, name="HQ", address="Street 1", city="Berlin", latitude=52.5, longitude=13.4)
+            for a in accounts
+        ]
+    )
+    return {
+        "teams": [t.pk for t in teams],
+        "agents": [u.pk for u in agents],
+        "techs": [t.pk for t in techs],
+        "services": [s.pk for s in services],
+        "accounts": [a.pk for a in accounts],
+        "sites": [s.pk for s in sites],
+    }
+
+
+def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int]:
+    from steward.desk.models import Ticket, TicketEvent, TicketSla
+    from steward.field.models import WorkOrder
+    from steward.quality.models import Survey, SurveyResponse
+
+    rng = random.Random(seed)
+    w = _world(rng)
+    start = NOW - timedelta(days=HISTORY_DAYS)
+    span = (NOW - start).total_seconds()
+    counts = {"tickets": 0, "events": 0, "clocks": 0, "responses": 0, "work_orders": 0}
+    wo_number = 0
+    t_rows: list = []
+    e_rows: list = []
+    c_rows: list = []
+    s_rows: list = []
+    r_rows: list = []
+    wo_rows: list = []
+
+    def flush(final: bool = False) -> None:
+        nonlocal t_rows, e_rows, c_rows, s_rows, r_rows, wo_rows
+        if not final and len(t_rows) < BATCH:
+            return
+        Ticket.objects.bulk_create(t_rows, batch_size=2000)
+        TicketEvent.objects.bulk_create(e_rows, batch_size=2000)
+        TicketSla.objects.bulk_create(c_rows, batch_size=2000)
+        Survey.objects.bulk_create(s_rows, batch_size=2000)
+        SurveyResponse.objects.bulk_create(r_rows, batch_size=2000)
+        WorkOrder.objects.bulk_create(wo_rows, batch_size=2000)
+        counts["tickets"] += len(t_rows)
+        counts["events"] += len(e_rows)
+        counts["clocks"] += len(c_rows)
+        counts["responses"] += len(r_rows)
+        counts["work_orders"] += len(wo_rows)
+        t_rows, e_rows, c_rows, s_rows, r_rows, wo_rows = [], [], [], [], [], []
+        if counts["tickets"] % 100_000 == 0 or final:
+            say(f"{counts['tickets']} tickets written")
+
+    for pk in range(1, tickets + 1):
+        created = start + timedelta(seconds=span * pk / (tickets + 1))
+        team_i = rng.randrange(6)
+        agent = w["agents"][team_i + 6 * rng.randrange(6)] if rng.random() < 0.95 else None
+        account = rng.choice(w["accounts"])
+        first_reply = created + timedelta(hours=rng.lognormvariate(0.5, 1.0))
+        resolved = first_reply + timedelta(hours=rng.lognormvariate(2.5, 1.2))
+        done = resolved < NOW and rng.random() < 0.97
+        status = (
+            ("closed" if rng.random() < 0.6 else "resolved")
+            if done
+            else rng.choice(("new", "open", "pending"))
+        )
+        t_rows.append(
+            Ticket(
+                pk=pk,
+                account_id=account,
+                service_id=rng.choice(w["services"]),
+                team_id=w["teams"][team_i],
+                assignee_id=agent,
+                priority=rng.choice(("P1", "P2", "P3", "P3", "P4")),
+                channel=rng.choice(("portal", "email", "email", "phone", "api")),
+                status=status,
+                subject=f"Bench ticket {pk}",
+                first_contact_resolution=done and rng.random() < 0.35,
+                created_at=created,
+                resolved_at=resolved if done else None,
+                closed_at=resolved + timedelta(days=3) if status == "closed" else None,
+            )
+        )
+        e_rows.append(TicketEvent(ticket_id=pk, at=created, type="created", data={"status": "new"}))
+        if first_reply < NOW:
+            e_rows.append(TicketEvent(ticket_id=pk, at=first_reply, type="agent_reply", data={}))
+        if done:
+            if rng.random() < 0.05:
+                e_rows.append(
+                    TicketEvent(
+                        ticket_id=pk,
+                        at=resolved - timedelta(hours=2),
+                        type="status",
+                        data={"status": "open", "from": "resolved"},
+                    )
+                )
+            e_rows.append(
+                TicketEvent(ticket_id=pk, at=resolved, type="status", data={"status": status, "from": "open"})
+            )
+        fr_deadline = created + timedelta(hours=8)
+        fr_met = first_reply <= fr_deadline
+        c_rows.append(
+            TicketSla(ticket_id=pk, target="first_response", cycle_opened_at=created, deadline=fr_deadline,
+                      status=("met" if fr_met else "breached") if first_reply < NOW else "running",
+                      met_at=first_reply if fr_met and first_reply < NOW else None,
+                      breached_at=None if fr_met else fr_deadline,
+                      elapsed_business_seconds=(first_reply - created).total_seconds() * 0.4)
+        )  # fmt: skip
+        res_deadline = created + timedelta(hours=72)
+        res_met = done and resolved <= res_deadline
+        c_rows.append(
+            TicketSla(ticket_id=pk, target="resolution", cycle_opened_at=created, deadline=res_deadline,
+                      status=("met" if res_met else "breached") if done or res_deadline < NOW else "running",
+                      met_at=resolved if res_met else None, breached_at=None if res_met else res_deadline,
+                      elapsed_business_seconds=((resolved if done else NOW) - created).total_seconds() * 0.35)
+        )  # fmt: skip
+        if done and rng.random() < 0.15:
+            answered = resolved + timedelta(hours=rng.uniform(1, 72))
+            if answered < NOW:
+                s_rows.append(
+                    Survey(
+                        pk=pk,
+                        ticket_id=pk,
+                        resolved_at=resolved,
+                        account_id=account,
+                        email="r@bench.test",
+                        agent_id=agent,
+                        team_id=w["teams"][team_i],
+                        due_at=resolved,
+                        created_at=resolved,
+                        sent_at=resolved,
+                        answered_at=answered,
+                        expires_at=resolved + timedelta(days=14),
+                    )
+                )
+                r_rows.append(
+                    SurveyResponse(
+                        survey_id=pk,
+                        ticket_id=pk,
+                        account_id=account,
+                        agent_id=agent,
+                        team_id=w["teams"][team_i],
+                        csat=rng.choice((1, 2, 3, 4, 4, 5, 5, 5)),
+                        nps=rng.randrange(11),
+                        answered_at=answered,
+                    )
+                )
+        if rng.random() < 0.1:
+            wo_number += 1
+            tech = rng.choice(w["techs"])
+            en_route = created + timedelta(days=rng.uniform(0.5, 5))
+            on_site = en_route + timedelta(minutes=rng.uniform(10, 70))
+            finished = on_site + timedelta(minutes=rng.uniform(30, 180))
+            finished_ok = finished < NOW
+            window_start = on_site - timedelta(minutes=rng.uniform(-60, 120))
+            wo_rows.append(
+                WorkOrder(pk=wo_number, number=f"WO-{wo_number:07d}", ticket_id=pk, account_id=account,
+                          site_id=w["sites"][w["accounts"].index(account)], title="Bench job",
+                          status=("completed" if rng.random() < 0.88 else "incomplete") if finished_ok else "dispatched",
+                          technician_id=tech, en_route_at=en_route if finished_ok else None,
+                          on_site_at=on_site if finished_ok else None, finished_at=finished if finished_ok else None,
+                          window_kind="booked", window_start=window_start, window_end=window_start + timedelta(hours=2),
+                          planned_travel_seconds=int((on_site - en_route).total_seconds()),
+                          planned_travel_meters=rng.randrange(2_000, 60_000),
+                          incomplete_reason=rng.choice(("part missing", "no access", "customer away", "")),
+                          created_at=created)
+            )  # fmt: skip
+        flush()
+    flush(final=True)
+    return counts
+
+
+def _analyse() -> str:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        return "ANALYZE after the load"
+    return "none (a SQLite file as the application leaves it)"
+
+
+def bench(
+    *, tickets: int = 100_000, runs: int = 3, seed: int = 11, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    from django.db import connection
+    from django.test.utils import override_settings
+
+    from steward.analytics import kpis
+    from steward.analytics.series import series
+
+    say = progress or (lambda line: None)
+    figures: dict[str, Any] = {}
+    with scratch_database("bench_kpi") as db, override_settings(TIME_ZONE="Europe/Berlin"):
+        say(f"scratch {db['vendor']} database: building {tickets} tickets of history")
+        t0 = time.perf_counter()
+        counts = _build(tickets, seed, say)
+        figures["environment"] = {
+            **db,
+            "rows": counts,
+            "load_seconds": round(time.perf_counter() - t0, 1),
+            "statistics": _analyse(),
+        }
+        last = date(2026, 3, 8)
+        first = last - timedelta(weeks=52) + timedelta(days=1)
+        target = TARGET_SECONDS.get(connection.vendor, 3.0)
+        results = {}
+        for kpi in kpis.KPIS.values():
+            if kpi.kind == "unavailable":
+                results[kpi.name] = {"available": False, "reason": kpi.unavailable_reason}
+                continue
+            by = next((d for d in BREAKDOWN_PREFERENCE if d in kpi.dims), None)
+            seconds = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                s = series(kpi=kpi, first=first, last=last, bucket="week", by=by)
+                seconds.append(time.perf_counter() - started)
+            points = sum(1 for line in s.lines for p in line.points if p.value is not None)
+            results[kpi.name] = {
+                "by": by,
+                "median_seconds": round(statistics.median(seconds), 3),
+                "max_seconds": round(max(seconds), 3),
+                "lines": len(s.lines),
+                "buckets": len(s.buckets),
+                "values": points,
+                "under_target": statistics.median(seconds) < target,
+            }
+            say(f"{kpi.name} by {by}: {results[kpi.name]['median_seconds']} s")
+        figures["series"] = {"from": first.isoformat(), "to": last.isoformat(), "bucket": "week", "weeks": 52}
+        figures["target_seconds"] = target
+        figures["kpis"] = results
+        figures["all_under_target"] = all(r.get("under_target", True) for r in results.values())
+    figures["peak_rss_mb"] = rss_mb()
+    return figures
