@@ -73,10 +73,14 @@ def api_not_found(request: HttpRequest) -> JsonResponse:
 
 def _register_routers() -> None:
     from steward.accounts.api import router as accounts_router
+    from steward.analytics.api import router as analytics_router
     from steward.catalog.api import router as catalog_router
     from steward.core.api import router as core_router
     from steward.customers.api import router as customers_router
     from steward.desk.api import router as desk_router
+    from steward.dispatch.api import router as dispatch_router
+    from steward.field.api import router as field_router
+    from steward.planning.api import router as planning_router
     from steward.quality.api import router as quality_router
 
     api.add_router("/", core_router)
@@ -85,6 +89,10 @@ def _register_routers() -> None:
     api.add_router("/catalog", catalog_router)
     api.add_router("/quality", quality_router)
     api.add_router("/desk", desk_router)
+    api.add_router("/dispatch", dispatch_router)
+    api.add_router("/field", field_router)
+    api.add_router("/planning", planning_router)
+    api.add_router("/", analytics_router)
 
 
 _register_routers()

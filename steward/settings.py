@@ -46,6 +46,10 @@ INSTALLED_APPS = [
     "steward.catalog",
     "steward.desk",
     "steward.quality",
+    "steward.field",
+    "steward.dispatch",
+    "steward.planning",
+    "steward.analytics",
     "steward.demo",
 ]
 
@@ -54,6 +58,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "steward.core.middleware.RejectNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -254,3 +259,10 @@ LOGGING = {
         "mail.log": {"level": "WARNING"},
     },
 }
+
+# --- Dispatch -------------------------------------------------------------------------------------
+# The offline travel-time provider: great-circle distance x circuity (percent), at this speed.
+STEWARD_TRAVEL_SPEED_KMH = env_int("STEWARD_TRAVEL_SPEED_KMH", 40, minimum=5, maximum=200)
+STEWARD_TRAVEL_CIRCUITY_PERCENT = env_int("STEWARD_TRAVEL_CIRCUITY_PERCENT", 130, minimum=100, maximum=300)
+# Default and upper bound of an optimisation's time limit (seconds).
+STEWARD_DISPATCH_TIME_LIMIT = env_int("STEWARD_DISPATCH_TIME_LIMIT", 30, minimum=1, maximum=3600)

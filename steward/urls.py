@@ -12,6 +12,11 @@ urlpatterns = [
     path("", include("steward.catalog.urls")),
     path("", include("steward.desk.urls")),
     path("", include("steward.quality.urls")),
+    path("", include("steward.field.urls")),
+    path("", include("steward.field.tech_urls")),
+    path("", include("steward.planning.urls")),
+    path("", include("steward.analytics.urls")),
     path("", include("steward.desk.portal_urls")),
     path("", include("steward.desk.mail.urls")),
+    path("", include("steward.dispatch.urls")),
 ]

@@ -53,7 +53,7 @@ LON_RANGE = (13.15, 13.65)
 
 DEFAULT_ACCOUNTS = 150
 DEFAULT_AGENTS = 8
-DEFAULT_TECHNICIANS = 12
+DEFAULT_TECHNICIANS = 20
 DEFAULT_HISTORY_TICKETS = 30_000
 HISTORY_DAYS = 182  # six months of service-desk history before the load instant
 DEMO_HOUR = clock_time(10, 30)  # the load instant of a demo loaded for a given `today` (tests)
@@ -697,6 +697,7 @@ def load_demo(
     agents: int = DEFAULT_AGENTS,
     technicians: int = DEFAULT_TECHNICIANS,
     history: int = DEFAULT_HISTORY_TICKETS,
+    dispatch_seconds: int = 5,
 ) -> DemoResult:
     """Create the demo organisation for `seed` in one transaction, through the services, and about
     `history` tickets of service-desk history (planned by `demo.history`, written by the desk's
@@ -717,7 +718,8 @@ def load_demo(
     plans = plan_accounts(seed, accounts=accounts, today=today)
     counts = dict.fromkeys(
         ("calendars", "users", "teams", "accounts", "contacts", "sites", "assets", "services", "sla_policies",
-         "contracts", "tickets", "open_tickets", "surveys", "survey_responses"),
+         "contracts", "tickets", "open_tickets", "surveys", "survey_responses", "technicians", "work_orders",
+         "open_work_orders", "maintenance_plans"),
         0,
     )  # fmt: skip
     contracts = plan_contracts(seed, plans, today=today)
@@ -851,6 +853,14 @@ def load_demo(
         if history > 0:
             _load_history(seed=seed, now=now, tickets=history, admin=admin, teams=teams,
                           agent_login=logins["agent"]["email"], counts=counts, say=say)  # fmt: skip
+
+        from steward.demo.field import load_field
+
+        load_field(seed=seed, now=now, admin=admin, teams=teams, counts=counts, say=say,
+                   dispatch_seconds=dispatch_seconds)  # fmt: skip
+        from steward.demo.roster import load_roster
+
+        load_roster(now=now, admin=admin, teams=teams, counts=counts, say=say)
 
         ordered = [logins[r] for r in LOGIN_ROLES]
         DemoLoad.objects.create(seed=seed, logins=ordered)

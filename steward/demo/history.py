@@ -44,7 +44,7 @@ from steward.core.calendars import BusinessCalendar, add_business_time
 from steward.desk.bulk import AuditDraft, EventDraft, FiredEscalation, MessageDraft, TicketDraft, TicketRef
 from steward.desk.clock_state import ClockState, EscalationSpec, clock_state, replay_input
 from steward.desk.priority import priority_from_matrix
-from steward.desk.sla import parse_policy
+from steward.desk.sla import ALL_TARGETS, parse_policy
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DEFAULT_TICKETS = 30_000
@@ -669,7 +669,7 @@ class _Planner:
         self.levels = {level.id: level for level in world.levels}
         self.specs: dict[int, list[EscalationSpec]] = {}
         for level in sorted(world.levels, key=lambda x: (x.policy_id, x.target, x.offset_minutes, x.id)):
-            if level.target in ("first_response", "next_response", "resolution"):
+            if level.target in ALL_TARGETS:  # the on-site target escalates too
                 self.specs.setdefault(level.policy_id, []).append(
                     EscalationSpec(level.id, level.target, level.offset_minutes)
                 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from datetime import date
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -183,7 +183,7 @@ def test_full_load_through_the_command():
     assert 500 <= Asset.objects.count() <= 700
     staff = User.objects.filter(customer_account__isnull=True)
     assert staff.filter(role_grants__role="agent").count() == 8
-    assert staff.filter(role_grants__role="technician").count() == 12
+    assert staff.filter(role_grants__role="technician").count() == 20
     assert Team.objects.count() == 5
     assert all(t.memberships.filter(is_lead=True).count() == 1 for t in Team.objects.all())
     assert TeamMembership.objects.values("user").distinct().count() < TeamMembership.objects.count()
@@ -264,3 +264,31 @@ def test_command_refuses_when_customers_exist():
         call_command("demo", seed=1, stdout=io.StringIO())
     assert exc.value.returncode == 1
     assert not DemoLoad.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_publishes_todays_routes_and_leaves_tomorrows_as_a_draft():
+    from steward.dispatch.models import Plan, PlanVisit
+    from steward.field.models import WorkOrder
+
+    result = load_demo(seed=3, today=SPRING_2026, **SMALL)
+    today, tomorrow = Plan.objects.order_by("horizon_start")
+    assert (today.horizon_start, today.status) == (SPRING_2026, "published")
+    assert (tomorrow.horizon_start, tomorrow.status) == (SPRING_2026 + timedelta(days=1), "ready")
+    assert result.counts["plan_today"] == today.pk and result.counts["plan_tomorrow"] == tomorrow.pk
+    visits = list(PlanVisit.objects.filter(route__plan=today).select_related("route", "work_order"))
+    assert visits, "today's open field work should be routed"
+    for visit in visits:
+        wo = visit.work_order
+        # published: each routed job is scheduled on its technician at the planned time
+        assert (wo.status, wo.technician_id, wo.scheduled_start) == (
+            "scheduled",
+            visit.route.technician_id,
+            visit.start_at,
+        )
+        assert wo.scheduled_start >= timezone.make_aware(
+            datetime(2026, 5, 4, 10, 30), ZoneInfo("Europe/Berlin")
+        )
+    # the draft has changed nothing yet
+    tomorrow_jobs = PlanVisit.objects.filter(route__plan=tomorrow).values_list("work_order", flat=True)
+    assert not WorkOrder.objects.filter(pk__in=tomorrow_jobs, status="scheduled").exists()
