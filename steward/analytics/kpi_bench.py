@@ -2,8 +2,8 @@
 on a scratch database (`demo.bench_kit.scratch_database`) holding `tickets` tickets of history.
 
 The history is bulk-built here, deterministically (seeded), straight into the tables the KPIs read
-(no SLA replay: the KPIs read stored clocks, so their values only need to be plausible): 13 months
-of tickets spread over teams, agents, services, accounts, priorities and channels, each with its
+(`bench_kit.RowWriter`: COPY on PostgreSQL, executemany on SQLite; no SLA replay: the KPIs read
+stored clocks, so their values only need to be plausible): 13 months of tickets spread over teams, agents, services, accounts, priorities and channels, each with its
 timeline (created, the first agent reply, the resolution, a reopen for some), its first-response
 and resolution clocks, survey answers for some resolutions, and work orders for a tenth of the
 tickets (technicians with shifts, travel, booked windows, follow-up visits). On PostgreSQL the
@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
 
-from steward.demo.bench_kit import rss_mb, scratch_database
+from steward.demo.bench_kit import RowWriter, rss_mb, scratch_database
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 HISTORY_DAYS = 395
@@ -93,37 +93,41 @@ def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int
     w = _world(rng)
     start = NOW - timedelta(days=HISTORY_DAYS)
     span = (NOW - start).total_seconds()
-    counts = {"tickets": 0, "events": 0, "clocks": 0, "responses": 0, "work_orders": 0}
+    site_of = dict(zip(w["accounts"], w["sites"], strict=True))
+    ticket_rows = RowWriter(
+        Ticket,
+        ["id", "account_id", "service_id", "team_id", "assignee_id", "priority", "channel", "status",
+         "subject", "first_contact_resolution", "created_at", "resolved_at", "closed_at"],
+    )  # fmt: skip
+    event_rows = RowWriter(TicketEvent, ["ticket_id", "at", "type", "data"])
+    clock_rows = RowWriter(
+        TicketSla,
+        ["ticket_id", "target", "cycle_opened_at", "deadline", "status", "met_at", "breached_at",
+         "elapsed_business_seconds"],
+    )  # fmt: skip
+    survey_rows = RowWriter(
+        Survey,
+        ["id", "ticket_id", "resolved_at", "account_id", "email", "agent_id", "team_id", "due_at",
+         "created_at", "sent_at", "answered_at", "expires_at"],
+    )  # fmt: skip
+    response_rows = RowWriter(
+        SurveyResponse,
+        ["survey_id", "ticket_id", "account_id", "agent_id", "team_id", "csat", "nps", "answered_at"],
+    )
+    job_rows = RowWriter(
+        WorkOrder,
+        ["id", "number", "ticket_id", "account_id", "site_id", "title", "status", "technician_id",
+         "en_route_at", "on_site_at", "finished_at", "window_kind", "window_start", "window_end",
+         "planned_travel_seconds", "planned_travel_meters", "incomplete_reason", "created_at"],
+    )  # fmt: skip
+    # Parents before children: the foreign keys are checked as each table is written.
+    writers = (ticket_rows, survey_rows, response_rows, event_rows, clock_rows, job_rows)
     wo_number = 0
-    t_rows: list = []
-    e_rows: list = []
-    c_rows: list = []
-    s_rows: list = []
-    r_rows: list = []
-    wo_rows: list = []
-
-    def flush(final: bool = False) -> None:
-        nonlocal t_rows, e_rows, c_rows, s_rows, r_rows, wo_rows
-        if not final and len(t_rows) < BATCH:
-            return
-        Ticket.objects.bulk_create(t_rows, batch_size=2000)
-        TicketEvent.objects.bulk_create(e_rows, batch_size=2000)
-        TicketSla.objects.bulk_create(c_rows, batch_size=2000)
-        Survey.objects.bulk_create(s_rows, batch_size=2000)
-        SurveyResponse.objects.bulk_create(r_rows, batch_size=2000)
-        WorkOrder.objects.bulk_create(wo_rows, batch_size=2000)
-        counts["tickets"] += len(t_rows)
-        counts["events"] += len(e_rows)
-        counts["clocks"] += len(c_rows)
-        counts["responses"] += len(r_rows)
-        counts["work_orders"] += len(wo_rows)
-        t_rows, e_rows, c_rows, s_rows, r_rows, wo_rows = [], [], [], [], [], []
-        if counts["tickets"] % 100_000 == 0 or final:
-            say(f"{counts['tickets']} tickets written")
 
     for pk in range(1, tickets + 1):
         created = start + timedelta(seconds=span * pk / (tickets + 1))
         team_i = rng.randrange(6)
+        team = w["teams"][team_i]
         agent = w["agents"][team_i + 6 * rng.randrange(6)] if rng.random() < 0.95 else None
         account = rng.choice(w["accounts"])
         first_reply = created + timedelta(hours=rng.lognormvariate(0.5, 1.0))
@@ -134,110 +138,96 @@ def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int
             if done
             else rng.choice(("new", "open", "pending"))
         )
-        t_rows.append(
-            Ticket(
-                pk=pk,
-                account_id=account,
-                service_id=rng.choice(w["services"]),
-                team_id=w["teams"][team_i],
-                assignee_id=agent,
-                priority=rng.choice(("P1", "P2", "P3", "P3", "P4")),
-                channel=rng.choice(("portal", "email", "email", "phone", "api")),
-                status=status,
-                subject=f"Bench ticket {pk}",
-                first_contact_resolution=done and rng.random() < 0.35,
-                created_at=created,
-                resolved_at=resolved if done else None,
-                closed_at=resolved + timedelta(days=3) if status == "closed" else None,
-            )
+        ticket_rows.add(
+            id=pk,
+            account_id=account,
+            service_id=rng.choice(w["services"]),
+            team_id=team,
+            assignee_id=agent,
+            priority=rng.choice(("P1", "P2", "P3", "P3", "P4")),
+            channel=rng.choice(("portal", "email", "email", "phone", "api")),
+            status=status,
+            subject=f"Bench ticket {pk}",
+            first_contact_resolution=done and rng.random() < 0.35,
+            created_at=created,
+            resolved_at=resolved if done else None,
+            closed_at=resolved + timedelta(days=3) if status == "closed" else None,
         )
-        e_rows.append(TicketEvent(ticket_id=pk, at=created, type="created", data={"status": "new"}))
+        event_rows.add(ticket_id=pk, at=created, type="created", data={"status": "new"})
         if first_reply < NOW:
-            e_rows.append(TicketEvent(ticket_id=pk, at=first_reply, type="agent_reply", data={}))
+            event_rows.add(ticket_id=pk, at=first_reply, type="agent_reply", data={})
         if done:
             if rng.random() < 0.05:
-                e_rows.append(
-                    TicketEvent(
-                        ticket_id=pk,
-                        at=resolved - timedelta(hours=2),
-                        type="status",
-                        data={"status": "open", "from": "resolved"},
-                    )
+                event_rows.add(
+                    ticket_id=pk,
+                    at=resolved - timedelta(hours=2),
+                    type="status",
+                    data={"status": "open", "from": "resolved"},
                 )
-            e_rows.append(
-                TicketEvent(ticket_id=pk, at=resolved, type="status", data={"status": status, "from": "open"})
-            )
+            event_rows.add(ticket_id=pk, at=resolved, type="status", data={"status": status, "from": "open"})
         fr_deadline = created + timedelta(hours=8)
         fr_met = first_reply <= fr_deadline
-        c_rows.append(
-            TicketSla(ticket_id=pk, target="first_response", cycle_opened_at=created, deadline=fr_deadline,
-                      status=("met" if fr_met else "breached") if first_reply < NOW else "running",
-                      met_at=first_reply if fr_met and first_reply < NOW else None,
-                      breached_at=None if fr_met else fr_deadline,
-                      elapsed_business_seconds=(first_reply - created).total_seconds() * 0.4)
+        clock_rows.add(
+            ticket_id=pk, target="first_response", cycle_opened_at=created, deadline=fr_deadline,
+            status=("met" if fr_met else "breached") if first_reply < NOW else "running",
+            met_at=first_reply if fr_met and first_reply < NOW else None,
+            breached_at=None if fr_met else fr_deadline,
+            elapsed_business_seconds=(first_reply - created).total_seconds() * 0.4,
         )  # fmt: skip
         res_deadline = created + timedelta(hours=72)
         res_met = done and resolved <= res_deadline
-        c_rows.append(
-            TicketSla(ticket_id=pk, target="resolution", cycle_opened_at=created, deadline=res_deadline,
-                      status=("met" if res_met else "breached") if done or res_deadline < NOW else "running",
-                      met_at=resolved if res_met else None, breached_at=None if res_met else res_deadline,
-                      elapsed_business_seconds=((resolved if done else NOW) - created).total_seconds() * 0.35)
+        clock_rows.add(
+            ticket_id=pk, target="resolution", cycle_opened_at=created, deadline=res_deadline,
+            status=("met" if res_met else "breached") if done or res_deadline < NOW else "running",
+            met_at=resolved if res_met else None, breached_at=None if res_met else res_deadline,
+            elapsed_business_seconds=((resolved if done else NOW) - created).total_seconds() * 0.35,
         )  # fmt: skip
         if done and rng.random() < 0.15:
             answered = resolved + timedelta(hours=rng.uniform(1, 72))
             if answered < NOW:
-                s_rows.append(
-                    Survey(
-                        pk=pk,
-                        ticket_id=pk,
-                        resolved_at=resolved,
-                        account_id=account,
-                        email="r@bench.test",
-                        agent_id=agent,
-                        team_id=w["teams"][team_i],
-                        due_at=resolved,
-                        created_at=resolved,
-                        sent_at=resolved,
-                        answered_at=answered,
-                        expires_at=resolved + timedelta(days=14),
-                    )
-                )
-                r_rows.append(
-                    SurveyResponse(
-                        survey_id=pk,
-                        ticket_id=pk,
-                        account_id=account,
-                        agent_id=agent,
-                        team_id=w["teams"][team_i],
-                        csat=rng.choice((1, 2, 3, 4, 4, 5, 5, 5)),
-                        nps=rng.randrange(11),
-                        answered_at=answered,
-                    )
-                )
+                survey_rows.add(
+                    id=pk, ticket_id=pk, resolved_at=resolved, account_id=account, email="r@bench.test",
+                    agent_id=agent, team_id=team, due_at=resolved, created_at=resolved, sent_at=resolved,
+                    answered_at=answered, expires_at=resolved + timedelta(days=14),
+                )  # fmt: skip
+                response_rows.add(
+                    survey_id=pk, ticket_id=pk, account_id=account, agent_id=agent, team_id=team,
+                    csat=rng.choice((1, 2, 3, 4, 4, 5, 5, 5)), nps=rng.randrange(11), answered_at=answered,
+                )  # fmt: skip
         if rng.random() < 0.1:
             wo_number += 1
-            tech = rng.choice(w["techs"])
             en_route = created + timedelta(days=rng.uniform(0.5, 5))
             on_site = en_route + timedelta(minutes=rng.uniform(10, 70))
             finished = on_site + timedelta(minutes=rng.uniform(30, 180))
             finished_ok = finished < NOW
             window_start = on_site - timedelta(minutes=rng.uniform(-60, 120))
-            wo_rows.append(
-                WorkOrder(pk=wo_number, number=f"WO-{wo_number:07d}", ticket_id=pk, account_id=account,
-                          site_id=w["sites"][w["accounts"].index(account)], title="Bench job",
-                          status=("completed" if rng.random() < 0.88 else "incomplete") if finished_ok else "dispatched",
-                          technician_id=tech, en_route_at=en_route if finished_ok else None,
-                          on_site_at=on_site if finished_ok else None, finished_at=finished if finished_ok else None,
-                          window_kind="booked", window_start=window_start, window_end=window_start + timedelta(hours=2),
-                          planned_travel_seconds=int((on_site - en_route).total_seconds()),
-                          planned_travel_meters=rng.randrange(2_000, 60_000),
-                          incomplete_reason=rng.choice(("part missing", "no access", "customer away", "")),
-                          created_at=created)
+            job_rows.add(
+                id=wo_number, number=f"WO-{wo_number:07d}", ticket_id=pk, account_id=account,
+                site_id=site_of[account], title="Bench job",
+                status=("completed" if rng.random() < 0.88 else "incomplete") if finished_ok else "dispatched",
+                technician_id=rng.choice(w["techs"]), en_route_at=en_route if finished_ok else None,
+                on_site_at=on_site if finished_ok else None, finished_at=finished if finished_ok else None,
+                window_kind="booked", window_start=window_start, window_end=window_start + timedelta(hours=2),
+                planned_travel_seconds=int((on_site - en_route).total_seconds()),
+                planned_travel_meters=rng.randrange(2_000, 60_000),
+                incomplete_reason=rng.choice(("part missing", "no access", "customer away", "")),
+                created_at=created,
             )  # fmt: skip
-        flush()
-    flush(final=True)
-    return counts
+        if len(ticket_rows) >= BATCH:
+            for writer in writers:
+                writer.flush()
+            if ticket_rows.written % 100_000 == 0:
+                say(f"{ticket_rows.written} tickets written")
+    for writer in writers:
+        writer.finish()
+    say(f"{ticket_rows.written} tickets written")
+    return {
+        "tickets": ticket_rows.written,
+        "events": event_rows.written,
+        "clocks": clock_rows.written,
+        "responses": response_rows.written,
+        "work_orders": job_rows.written,
+    }
 
 
 def _analyse() -> str:
