@@ -18,7 +18,9 @@ AT = datetime(2026, 3, 29, 0, 30, 0, 250_000, tzinfo=UTC)  # the night Berlin's 
 
 def test_rows_read_back_as_the_orm_would_have_written_them():
     account = f.AccountFactory()
-    tickets = RowWriter(Ticket, ["id", "account_id", "priority", "subject", "first_contact_resolution", "created_at"])
+    tickets = RowWriter(
+        Ticket, ["id", "account_id", "priority", "subject", "first_contact_resolution", "created_at"]
+    )
     events = RowWriter(TicketEvent, ["ticket_id", "at", "type", "data"])
     for pk in (70, 71):
         tickets.add(
