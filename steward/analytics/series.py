@@ -23,7 +23,7 @@ from django.db.models.functions import Cast, Coalesce, ExtractHour, ExtractMinut
 from steward.analytics import available, formulas
 from steward.analytics.buckets import BUCKETS, Bucket, buckets
 from steward.analytics.kpis import TICKETS, Kpi, Source, _resolved
-from steward.analytics.sqlkit import Seconds, bucket_index, in_series, percentiles
+from steward.analytics.sqlkit import Seconds, analytic_queries, bucket_index, in_series, percentiles
 from steward.core.errors import ValidationFailed
 
 Scope = Callable[[Source], Q]
@@ -139,8 +139,9 @@ def series(
         "utilisation": _utilisation,
         "cost": _cost,
     }[kpi.kind]
-    cells = compute(kpi, bounds, by, filters, scope)  # {(bucket, grp): (value, counts)}
-    out.lines = _lines(kpi, bounds, by, cells)
+    with analytic_queries():
+        cells = compute(kpi, bounds, by, filters, scope)  # {(bucket, grp): (value, counts)}
+        out.lines = _lines(kpi, bounds, by, cells)
     return out
 
 
