@@ -2,7 +2,7 @@
 on a scratch database (`demo.bench_kit.scratch_database`) holding `tickets` tickets of history.
 
 The history is bulk-built here, deterministically (seeded), straight into the tables the KPIs read
-(`bench_kit.RowWriter`: COPY on PostgreSQL, executemany on SQLite; no SLA replay: the KPIs read
+(`core.bulk_rows.RawTable`: COPY on PostgreSQL, multi-row INSERTs on SQLite; no SLA replay: the KPIs read
 stored clocks, so their values only need to be plausible): 13 months of tickets spread over teams, agents, services, accounts, priorities and channels, each with its
 timeline (created, the first agent reply, the resolution, a reopen for some), its first-response
 and resolution clocks, survey answers for some resolutions, and work orders for a tenth of the
@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
 
-from steward.demo.bench_kit import RowWriter, rss_mb, scratch_database
+from steward.demo.bench_kit import rss_mb, scratch_database
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 HISTORY_DAYS = 395
@@ -85,6 +85,9 @@ def _world(rng: random.Random) -> dict[str, list[int]]:
 
 
 def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int]:
+    from django.db import transaction
+
+    from steward.core.bulk_rows import RawTable
     from steward.desk.models import Ticket, TicketEvent, TicketSla
     from steward.field.models import WorkOrder
     from steward.quality.models import Survey, SurveyResponse
@@ -94,34 +97,21 @@ def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int
     start = NOW - timedelta(days=HISTORY_DAYS)
     span = (NOW - start).total_seconds()
     site_of = dict(zip(w["accounts"], w["sites"], strict=True))
-    ticket_rows = RowWriter(
-        Ticket,
-        ["id", "account_id", "service_id", "team_id", "assignee_id", "priority", "channel", "status",
-         "subject", "first_contact_resolution", "created_at", "resolved_at", "closed_at"],
-    )  # fmt: skip
-    event_rows = RowWriter(TicketEvent, ["ticket_id", "at", "type", "data"])
-    clock_rows = RowWriter(
-        TicketSla,
-        ["ticket_id", "target", "cycle_opened_at", "deadline", "status", "met_at", "breached_at",
-         "elapsed_business_seconds"],
-    )  # fmt: skip
-    survey_rows = RowWriter(
-        Survey,
-        ["id", "ticket_id", "resolved_at", "account_id", "email", "agent_id", "team_id", "due_at",
-         "created_at", "sent_at", "answered_at", "expires_at"],
-    )  # fmt: skip
-    response_rows = RowWriter(
-        SurveyResponse,
-        ["survey_id", "ticket_id", "account_id", "agent_id", "team_id", "csat", "nps", "answered_at"],
-    )
-    job_rows = RowWriter(
-        WorkOrder,
-        ["id", "number", "ticket_id", "account_id", "site_id", "title", "status", "technician_id",
-         "en_route_at", "on_site_at", "finished_at", "window_kind", "window_start", "window_end",
-         "planned_travel_seconds", "planned_travel_meters", "incomplete_reason", "created_at"],
-    )  # fmt: skip
-    # Parents before children: the foreign keys are checked as each table is written.
-    writers = (ticket_rows, survey_rows, response_rows, event_rows, clock_rows, job_rows)
+    # Parents before children: each batch is written table by table, tickets first.
+    tables = {m: RawTable(m) for m in (Ticket, Survey, SurveyResponse, TicketEvent, TicketSla, WorkOrder)}
+    pending: dict[type, list[dict[str, Any]]] = {m: [] for m in tables}
+    written = dict.fromkeys(tables, 0)
+
+    def add(model: type, **row: Any) -> None:
+        pending[model].append(row)
+
+    def flush() -> None:
+        with transaction.atomic():
+            for model, table in tables.items():
+                table.insert(pending[model])
+                written[model] += len(pending[model])
+                pending[model].clear()
+
     wo_number = 0
 
     for pk in range(1, tickets + 1):
@@ -138,7 +128,8 @@ def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int
             if done
             else rng.choice(("new", "open", "pending"))
         )
-        ticket_rows.add(
+        add(
+            Ticket,
             id=pk,
             account_id=account,
             service_id=rng.choice(w["services"]),
@@ -153,22 +144,25 @@ def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int
             resolved_at=resolved if done else None,
             closed_at=resolved + timedelta(days=3) if status == "closed" else None,
         )
-        event_rows.add(ticket_id=pk, at=created, type="created", data={"status": "new"})
+        add(TicketEvent, ticket_id=pk, at=created, type="created", data={"status": "new"})
         if first_reply < NOW:
-            event_rows.add(ticket_id=pk, at=first_reply, type="agent_reply", data={})
+            add(TicketEvent, ticket_id=pk, at=first_reply, type="agent_reply", data={})
         if done:
             if rng.random() < 0.05:
-                event_rows.add(
+                add(
+                    TicketEvent,
                     ticket_id=pk,
                     at=resolved - timedelta(hours=2),
                     type="status",
                     data={"status": "open", "from": "resolved"},
                 )
-            event_rows.add(ticket_id=pk, at=resolved, type="status", data={"status": status, "from": "open"})
+            add(
+                TicketEvent, ticket_id=pk, at=resolved, type="status", data={"status": status, "from": "open"}
+            )
         fr_deadline = created + timedelta(hours=8)
         fr_met = first_reply <= fr_deadline
-        clock_rows.add(
-            ticket_id=pk, target="first_response", cycle_opened_at=created, deadline=fr_deadline,
+        add(
+            TicketSla, ticket_id=pk, target="first_response", cycle_opened_at=created, deadline=fr_deadline,
             status=("met" if fr_met else "breached") if first_reply < NOW else "running",
             met_at=first_reply if fr_met and first_reply < NOW else None,
             breached_at=None if fr_met else fr_deadline,
@@ -176,8 +170,8 @@ def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int
         )  # fmt: skip
         res_deadline = created + timedelta(hours=72)
         res_met = done and resolved <= res_deadline
-        clock_rows.add(
-            ticket_id=pk, target="resolution", cycle_opened_at=created, deadline=res_deadline,
+        add(
+            TicketSla, ticket_id=pk, target="resolution", cycle_opened_at=created, deadline=res_deadline,
             status=("met" if res_met else "breached") if done or res_deadline < NOW else "running",
             met_at=resolved if res_met else None, breached_at=None if res_met else res_deadline,
             elapsed_business_seconds=((resolved if done else NOW) - created).total_seconds() * 0.35,
@@ -185,13 +179,13 @@ def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int
         if done and rng.random() < 0.15:
             answered = resolved + timedelta(hours=rng.uniform(1, 72))
             if answered < NOW:
-                survey_rows.add(
-                    id=pk, ticket_id=pk, resolved_at=resolved, account_id=account, email="r@bench.test",
+                add(
+                    Survey, id=pk, ticket_id=pk, resolved_at=resolved, account_id=account, email="r@bench.test",
                     agent_id=agent, team_id=team, due_at=resolved, created_at=resolved, sent_at=resolved,
                     answered_at=answered, expires_at=resolved + timedelta(days=14),
                 )  # fmt: skip
-                response_rows.add(
-                    survey_id=pk, ticket_id=pk, account_id=account, agent_id=agent, team_id=team,
+                add(
+                    SurveyResponse, survey_id=pk, ticket_id=pk, account_id=account, agent_id=agent, team_id=team,
                     csat=rng.choice((1, 2, 3, 4, 4, 5, 5, 5)), nps=rng.randrange(11), answered_at=answered,
                 )  # fmt: skip
         if rng.random() < 0.1:
@@ -201,8 +195,8 @@ def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int
             finished = on_site + timedelta(minutes=rng.uniform(30, 180))
             finished_ok = finished < NOW
             window_start = on_site - timedelta(minutes=rng.uniform(-60, 120))
-            job_rows.add(
-                id=wo_number, number=f"WO-{wo_number:07d}", ticket_id=pk, account_id=account,
+            add(
+                WorkOrder, id=wo_number, number=f"WO-{wo_number:07d}", ticket_id=pk, account_id=account,
                 site_id=site_of[account], title="Bench job",
                 status=("completed" if rng.random() < 0.88 else "incomplete") if finished_ok else "dispatched",
                 technician_id=rng.choice(w["techs"]), en_route_at=en_route if finished_ok else None,
@@ -213,20 +207,18 @@ def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int
                 incomplete_reason=rng.choice(("part missing", "no access", "customer away", "")),
                 created_at=created,
             )  # fmt: skip
-        if len(ticket_rows) >= BATCH:
-            for writer in writers:
-                writer.flush()
-            if ticket_rows.written % 100_000 == 0:
-                say(f"{ticket_rows.written} tickets written")
-    for writer in writers:
-        writer.finish()
-    say(f"{ticket_rows.written} tickets written")
+        if len(pending[Ticket]) >= BATCH:
+            flush()
+            if written[Ticket] % 100_000 == 0:
+                say(f"{written[Ticket]} tickets written")
+    flush()
+    say(f"{written[Ticket]} tickets written")
     return {
-        "tickets": ticket_rows.written,
-        "events": event_rows.written,
-        "clocks": clock_rows.written,
-        "responses": response_rows.written,
-        "work_orders": job_rows.written,
+        "tickets": written[Ticket],
+        "events": written[TicketEvent],
+        "clocks": written[TicketSla],
+        "responses": written[SurveyResponse],
+        "work_orders": written[WorkOrder],
     }
 
 

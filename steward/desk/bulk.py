@@ -34,13 +34,13 @@ id of the i-th ticket of the same call, so drafts can point at each other before
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import transaction
 
+from steward.core.bulk_rows import RawTable
 from steward.core.models import AuditEvent
 from steward.desk.clock_state import EscalationSpec, clock_state, replay_input
 from steward.desk.models import (
@@ -167,89 +167,6 @@ def _json(value: Any) -> Any:
     return value
 
 
-class _Table:
-    """Raw multi-row inserts into one model's table: the ORM's per-object cost (instances, the SQL
-    compiler) is most of a bulk_create, and the builder writes hundreds of thousands of rows. Values
-    are prepared for the database by each field's own `get_db_prep_save` (dates, JSON), so what is
-    stored is what the ORM would store."""
-
-    def __init__(self, model: type[models.Model]) -> None:
-        self.model = model
-        self.db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the proxy costs per access
-        self.fields = list(model._meta.concrete_fields)
-        self.names = [f.attname for f in self.fields]
-        self.converters = [self._converter(f) for f in self.fields]
-        # What the ORM would insert for a column the row does not give ("" for text, None, defaults).
-        self.defaults = {f.attname: f.get_default() for f in self.fields}
-        quote = self.db.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in self.fields)
-        # Names from the model's own metadata, never from input.
-        self.head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
-        self.row_sql = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
-        self.copy_sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-        # SQLite binds at most 32766 parameters per statement; PostgreSQL 65535.
-        self.per_statement = max(1, min(500, 30000 // len(self.fields)))
-
-    def _converter(self, f: models.Field) -> Callable[[Any], Any] | None:
-        """How a value reaches the database, as the field's `get_db_prep_save` would send it (the
-        common cases done directly, as they are most of the cost)."""
-        db = self.db
-        if isinstance(f, models.JSONField):  # JSON text (SQLite stores it; PostgreSQL's COPY parses it)
-            encoder = f.encoder
-            return lambda v: None if v is None else json.dumps(v, cls=encoder)
-        if isinstance(f, models.DateTimeField):
-            if db.vendor == "sqlite":  # naive in the connection's zone, as text (backends.sqlite3)
-                zone = db.timezone
-                return lambda v: None if v is None else str(v.astimezone(zone).replace(tzinfo=None))
-            return None  # psycopg adapts aware datetimes itself
-        if isinstance(f, models.DateField):
-            return lambda v: f.get_db_prep_save(v, db)
-        return None
-
-    def reserve_ids(self, n: int) -> list[int]:
-        """`n` new primary keys, taken the way the table's own inserts take them (the sequence on
-        PostgreSQL; past the highest id on SQLite, whose write lock the transaction holds)."""
-        if n == 0:
-            return []
-        table = self.model._meta.db_table
-        with self.db.cursor() as cursor:
-            if self.db.vendor == "postgresql":
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n]
-                )
-                return [row[0] for row in cursor.fetchall()]
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {self.db.ops.quote_name(table)}")  # noqa: S608
-            start = cursor.fetchone()[0]
-            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-            row = cursor.fetchone()
-            start = max(start, row[0] if row else 0)
-        return list(range(start + 1, start + n + 1))
-
-    def insert(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        columns = list(zip(self.names, self.converters, strict=True))
-        defaults = self.defaults
-        if self.db.vendor == "postgresql":  # COPY: the fastest way in, and no query to parse
-            with self.db.cursor() as cursor, cursor.cursor.copy(self.copy_sql) as copy:
-                for row in rows:
-                    values = []
-                    for name, convert in columns:
-                        value = row[name] if name in row else defaults.get(name)
-                        values.append(value if convert is None else convert(value))
-                    copy.write_row(values)
-            return
-        with self.db.cursor() as cursor:
-            for start in range(0, len(rows), self.per_statement):
-                chunk = rows[start : start + self.per_statement]
-                values: list[Any] = []
-                for row in chunk:
-                    for name, convert in columns:
-                        value = row[name] if name in row else defaults.get(name)
-                        values.append(value if convert is None else convert(value))
-                # The backend's own cursor, not the debug wrapper that logs every statement's
-                # parameters (DEBUG): that logging costs more than the insert.
-                cursor.cursor.execute(self.head + ", ".join([self.row_sql] * len(chunk)), values)
-
-
 def _resolve(value: Any, ids: Sequence[int]) -> Any:
     kind = type(value)
     if kind is TicketRef:
@@ -273,9 +190,9 @@ def build_tickets(
     (a savepoint inside the caller's)."""
     specs = escalation_specs_by_policy() if escalations is None else escalations
     tables = {
-        m: _Table(m) for m in (Ticket, TicketEvent, TicketMessage, TicketSla, TicketEscalation, AuditEvent)
+        m: RawTable(m) for m in (Ticket, TicketEvent, TicketMessage, TicketSla, TicketEscalation, AuditEvent)
     }
-    tables[Ticket.tags.through] = _Table(Ticket.tags.through)
+    tables[Ticket.tags.through] = RawTable(Ticket.tags.through)
     compiled: dict[int, tuple[Any, SlaPolicy]] = {}  # id(policy dict) -> (the dict, kept alive; parsed)
     with transaction.atomic():
         ids = tables[Ticket].reserve_ids(len(drafts))
@@ -353,7 +270,7 @@ def _audit_row(pk: int, account_id: Any, obj_repr: str, **values: Any) -> dict[s
 
 
 def _insert_history(
-    tables: Mapping[Any, _Table],
+    tables: Mapping[Any, RawTable],
     drafts: Sequence[TicketDraft],
     states: Mapping[int, Any],
     ids: Sequence[int],
@@ -505,11 +422,4 @@ def _insert_history(
         (AuditEvent, audits),
         (Ticket.tags.through, tag_rows),
     ):
-        _with_ids(tables[model], rows)
-
-
-def _with_ids(table: _Table, rows: list[dict[str, Any]]) -> None:
-    missing = [row for row in rows if "id" not in row]
-    for row, pk in zip(missing, table.reserve_ids(len(missing)), strict=True):
-        row["id"] = pk
-    table.insert(rows)
+        tables[model].insert(rows)
