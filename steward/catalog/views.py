@@ -17,7 +17,7 @@ from steward.catalog.models import Priority, TargetKind
 from steward.core import access
 from steward.core.errors import DomainError
 from steward.core.selectors import history_for
-from steward.core.views_kit import apply_domain_error, paginate, render_list
+from steward.core.views_kit import apply_domain_error, id_or_none, paginate, render_list
 
 
 def _can_edit(user: Any) -> bool:
@@ -31,13 +31,6 @@ def _detached(obj: Any) -> Any:
 
 def _flag(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 # --- services ------------------------------------------------------------------------------------
@@ -213,8 +206,8 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 def contract_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
-    account_id = _int_or_none(request.GET.get("account"))
-    policy_id = _int_or_none(request.GET.get("policy"))
+    account_id = id_or_none(request.GET.get("account"))
+    policy_id = id_or_none(request.GET.get("policy"))
     qs = selectors.contract_list(request.user, q=q, account_id=account_id, policy_id=policy_id)
     context = {
         "q": q,
@@ -253,7 +246,7 @@ def contract_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     access.require_role(user, *services.CATALOG_EDITORS)
     initial = {}
     if contract is None and request.GET.get("account"):
-        initial["account"] = _int_or_none(request.GET.get("account"))
+        initial["account"] = id_or_none(request.GET.get("account"))
     form = ContractForm(request.POST or None, instance=_detached(contract), user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

@@ -34,6 +34,28 @@ def render_list(request: HttpRequest, *, page: str, partial: str, context: dict[
     return render(request, partial if is_htmx(request) else page, context)
 
 
+def id_or_none(value: str | None) -> int | None:
+    """A query parameter as a database id, or None when it is absent or not one (a number past
+    the 64-bit range would overflow the query rather than match nothing)."""
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if 1 <= number <= 2**63 - 1 else None
+
+
+def save_form(form: forms.Form, save: Callable[[dict[str, Any]], Any]) -> Any | None:
+    """Run a service with a valid form's data and return what it saved; on a domain error, put
+    the message next to the field it names and return None."""
+    if not form.is_valid():
+        return None
+    try:
+        return save(form.cleaned_data)
+    except DomainError as exc:
+        apply_domain_error(form, exc)
+        return None
+
+
 def apply_domain_error(form: forms.Form, exc: DomainError) -> None:
     """Show a service's error next to the field it names, or at the top of the form."""
     placed = False

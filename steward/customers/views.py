@@ -14,7 +14,7 @@ from django.utils import timezone
 from steward.core import access
 from steward.core.errors import DomainError
 from steward.core.selectors import history_for
-from steward.core.views_kit import apply_domain_error, paginate, render_list
+from steward.core.views_kit import apply_domain_error, id_or_none, paginate, render_list, save_form
 from steward.customers import csv_import, selectors, services
 from steward.customers.forms import AccountForm, AssetForm, ContactForm, ImportForm, SiteForm
 from steward.customers.models import AssetStatus, Tier
@@ -28,24 +28,6 @@ def _detached(obj: Any) -> Any:
     """A copy for the ModelForm: form validation writes into its instance, and the service must
     see the object as it was to record what changed."""
     return copy.copy(obj) if obj is not None else None
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
-def _save(request: HttpRequest, form, save) -> Any | None:
-    """Run a service with the form's data; put its errors on the form. Returns the saved object."""
-    if not form.is_valid():
-        return None
-    try:
-        return save(form.cleaned_data)
-    except DomainError as exc:
-        apply_domain_error(form, exc)
-        return None
 
 
 # --- accounts ------------------------------------------------------------------------------------
@@ -101,7 +83,7 @@ def account_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 return services.account_create(actor=request.user, **data)
             return services.account_update(actor=request.user, account=account, **data)
 
-        saved = _save(request, form, save)
+        saved = save_form(form, save)
         if saved is not None:
             messages.success(request, f"Account “{saved.name}” saved.")
             return redirect("customers:account_detail", pk=saved.pk)
@@ -131,7 +113,7 @@ def contact_edit(request: HttpRequest, account_pk: int, pk: int | None = None) -
                 return services.contact_create(actor=request.user, account=account, **data)
             return services.contact_update(actor=request.user, contact=contact, **data)
 
-        if _save(request, form, save) is not None:
+        if save_form(form, save) is not None:
             messages.success(request, "Contact saved.")
             return redirect("customers:account_detail", pk=account.pk)
     title = f"Edit contact {contact}" if contact else f"New contact for {account}"
@@ -144,7 +126,7 @@ def contact_edit(request: HttpRequest, account_pk: int, pk: int | None = None) -
 @login_required
 def site_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
-    account_id = _int_or_none(request.GET.get("account"))
+    account_id = id_or_none(request.GET.get("account"))
     qs = selectors.site_list(request.user, q=q, account_id=account_id)
     context = {"q": q, "account": account_id or "", "list_id": "site-list", **paginate(request, qs)}
     return render_list(
@@ -178,7 +160,7 @@ def site_edit(request: HttpRequest, account_pk: int | None = None, pk: int | Non
                 return services.site_create(actor=request.user, account=account, **data)
             return services.site_update(actor=request.user, site=site, **data)
 
-        saved = _save(request, form, save)
+        saved = save_form(form, save)
         if saved is not None:
             messages.success(request, f"Site “{saved.name}” saved.")
             return redirect("customers:site_detail", pk=saved.pk)
@@ -200,8 +182,8 @@ def asset_list(request: HttpRequest) -> HttpResponse:
         status=status if status in AssetStatus.values else "",
         warranty=warranty,
         today=timezone.localdate(),
-        account_id=_int_or_none(request.GET.get("account")),
-        site_id=_int_or_none(request.GET.get("site")),
+        account_id=id_or_none(request.GET.get("account")),
+        site_id=id_or_none(request.GET.get("site")),
     )
     context = {
         "q": q,
@@ -236,7 +218,7 @@ def asset_edit(request: HttpRequest, account_pk: int | None = None, pk: int | No
     access.require_role(request.user, *access.DIRECTORY_EDITORS)
     initial = {}
     if asset is None and request.GET.get("site"):
-        initial["site"] = _int_or_none(request.GET.get("site"))
+        initial["site"] = id_or_none(request.GET.get("site"))
     form = AssetForm(request.POST or None, instance=_detached(asset), account=account, initial=initial)
     if request.method == "POST":
 
@@ -245,7 +227,7 @@ def asset_edit(request: HttpRequest, account_pk: int | None = None, pk: int | No
                 return services.asset_create(actor=request.user, account=account, **data)
             return services.asset_update(actor=request.user, asset=asset, **data)
 
-        saved = _save(request, form, save)
+        saved = save_form(form, save)
         if saved is not None:
             messages.success(request, f"Asset {saved} saved.")
             return redirect("customers:asset_detail", pk=saved.pk)

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from steward.core import access
 from steward.core.errors import DomainError, Forbidden
-from steward.core.views_kit import apply_domain_error, paginate, render_list
+from steward.core.views_kit import apply_domain_error, id_or_none, paginate, render_list
 from steward.desk import conversation, selectors, services
 from steward.desk.attachments import NewAttachment
 from steward.desk.models import Status
@@ -76,21 +76,13 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", context)
 
 
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        number = int(value or "")
-    except ValueError:
-        return None
-    return number if 1 <= number <= 2**63 - 1 else None
-
-
 @customer_page
 def request_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     status = request.GET.get("status", "")
     status = status if status in ("open", "done") else ""
     q = request.GET.get("q", "").strip()[:200]
-    requester = _int_or_none(request.GET.get("requester")) if user.is_customer_admin else None
+    requester = id_or_none(request.GET.get("requester")) if user.is_customer_admin else None
     qs = selectors.portal_requests(user, status=status, q=q, requester=requester)
     context = {
         "status": status,
@@ -111,7 +103,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
 def _initial(request: HttpRequest) -> dict[str, Any]:
     """Prefill from links: ?service=<id> (from the catalogue), ?type=complaint, ?subject=..."""
     initial: dict[str, Any] = {}
-    service = _int_or_none(request.GET.get("service"))
+    service = id_or_none(request.GET.get("service"))
     if service is not None:
         initial["service"] = service
         initial["type"] = "service_request"

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from steward.core import access
 from steward.core.errors import DomainError, NotFound
 from steward.core.selectors import history_for
-from steward.core.views_kit import paginate, render_list
+from steward.core.views_kit import id_or_none, paginate, render_list, save_form
 from steward.field import rules, selectors, services
 from steward.field.models import WorkOrderStatus
 
@@ -138,19 +138,6 @@ def technician_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- technician, shift and absence forms (field staff) -------------------------------------------
 
 
-def _save(form, save):
-    """Run a service with a valid form's data; put its error next to the field it names."""
-    from steward.core.views_kit import apply_domain_error
-
-    if not form.is_valid():
-        return None
-    try:
-        return save(form.cleaned_data)
-    except DomainError as exc:
-        apply_domain_error(form, exc)
-        return None
-
-
 def _field_staff_or_403(request: HttpRequest) -> HttpResponse | None:
     if not selectors.is_field_staff(request.user):
         return render(request, "403.html", status=403)
@@ -179,7 +166,7 @@ def technician_create(request: HttpRequest) -> HttpResponse:
         return refused
     form = NewTechnicianForm(request.POST or None)
     if request.method == "POST":
-        tech = _save(form, lambda data: services.technician_create(actor=request.user, **data))
+        tech = save_form(form, lambda data: services.technician_create(actor=request.user, **data))
         if tech is not None:
             messages.success(request, f"{tech} is a technician now")
             return redirect("field:technician_detail", pk=tech.pk)
@@ -198,7 +185,7 @@ def technician_edit(request: HttpRequest, pk: int) -> HttpResponse:
     tech = selectors.technician_get(request.user, pk)
     form = TechnicianForm(request.POST or None, instance=copy.copy(tech))
     if request.method == "POST":
-        saved = _save(
+        saved = save_form(
             form, lambda data: services.technician_update(actor=request.user, technician=tech, **data)
         )
         if saved is not None:
@@ -216,7 +203,7 @@ def shift_add(request: HttpRequest, pk: int) -> HttpResponse:
         return refused
     tech = selectors.technician_get(request.user, pk)
     form = ShiftForm(request.POST or None)
-    if request.method == "POST" and _save(
+    if request.method == "POST" and save_form(
         form, lambda data: services.shift_create(actor=request.user, technician=tech, **data)
     ):
         messages.success(request, "Shift added")
@@ -235,7 +222,7 @@ def absence_add(request: HttpRequest, pk: int) -> HttpResponse:
         return refused
     tech = selectors.technician_get(request.user, pk)
     form = AbsenceForm(request.POST or None)
-    if request.method == "POST" and _save(
+    if request.method == "POST" and save_form(
         form, lambda data: services.absence_create(actor=request.user, technician=tech, **data)
     ):
         messages.success(request, "Absence added")
@@ -295,7 +282,7 @@ def work_order_create(request: HttpRequest) -> HttpResponse:
     initial = {"account": account.pk} if account else {}
     form = WorkOrderForm(request.POST or None, user=request.user, account=account, initial=initial)
     if request.method == "POST":
-        work_order = _save(form, lambda data: services.work_order_create(actor=request.user, **data))
+        work_order = save_form(form, lambda data: services.work_order_create(actor=request.user, **data))
         if work_order is not None:
             messages.success(request, f"Work order {work_order.number} created")
             return redirect("field:work_order_detail", pk=work_order.pk)
@@ -408,7 +395,7 @@ def maintenance_plan_create(request: HttpRequest) -> HttpResponse:
     initial = {"account": account.pk} if account else {}
     form = NewMaintenancePlanForm(request.POST or None, user=request.user, account=account, initial=initial)
     if request.method == "POST":
-        plan = _save(form, lambda data: services.maintenance_plan_create(actor=request.user, **data))
+        plan = save_form(form, lambda data: services.maintenance_plan_create(actor=request.user, **data))
         if plan is not None:
             messages.success(request, f"Maintenance plan “{plan.title}” created")
             return redirect("field:maintenance_plan_detail", pk=plan.pk)
@@ -435,7 +422,7 @@ def maintenance_plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None, user=request.user, account=plan.account, instance=copy.copy(plan)
     )
     if request.method == "POST":
-        saved = _save(
+        saved = save_form(
             form, lambda data: services.maintenance_plan_update(actor=request.user, plan=plan, **data)
         )
         if saved is not None:
@@ -474,7 +461,7 @@ def depot_create(request: HttpRequest) -> HttpResponse:
         return refused
     form = DepotForm(request.POST or None)
     if request.method == "POST":
-        depot = _save(form, lambda data: services.depot_create(actor=request.user, **data))
+        depot = save_form(form, lambda data: services.depot_create(actor=request.user, **data))
         if depot is not None:
             messages.success(request, f"Depot “{depot.name}” created")
             return redirect("field:depot_list")
@@ -493,7 +480,7 @@ def depot_edit(request: HttpRequest, pk: int) -> HttpResponse:
     depot = selectors.depot_get(request.user, pk)
     form = DepotForm(request.POST or None, instance=copy.copy(depot))
     if request.method == "POST":
-        saved = _save(form, lambda data: services.depot_update(actor=request.user, depot=depot, **data))
+        saved = save_form(form, lambda data: services.depot_update(actor=request.user, depot=depot, **data))
         if saved is not None:
             messages.success(request, f"Depot “{saved.name}” saved")
             return redirect("field:depot_list")
@@ -507,7 +494,7 @@ def van_list(request: HttpRequest) -> HttpResponse:
         return refused
     q = request.GET.get("q", "").strip()
     depots = selectors.depots_for(request.user).order_by("name")
-    depot = _int_or_none(request.GET.get("depot"))
+    depot = id_or_none(request.GET.get("depot"))
     context = {
         **paginate(request, selectors.van_list(request.user, q=q, depot=depot)),
         "q": q,
@@ -519,13 +506,6 @@ def van_list(request: HttpRequest) -> HttpResponse:
     return render_list(request, page="field/van_list.html", partial="field/_van_rows.html", context=context)
 
 
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 @login_required
 def van_create(request: HttpRequest) -> HttpResponse:
     from steward.field.forms import VanForm
@@ -535,7 +515,7 @@ def van_create(request: HttpRequest) -> HttpResponse:
         return refused
     form = VanForm(request.POST or None, user=request.user)
     if request.method == "POST":
-        van = _save(form, lambda data: services.van_create(actor=request.user, **data))
+        van = save_form(form, lambda data: services.van_create(actor=request.user, **data))
         if van is not None:
             messages.success(request, f"Van “{van.name}” created")
             return redirect("field:van_list")
@@ -554,7 +534,7 @@ def van_edit(request: HttpRequest, pk: int) -> HttpResponse:
     van = selectors.van_get(request.user, pk)
     form = VanForm(request.POST or None, user=request.user, instance=copy.copy(van))
     if request.method == "POST":
-        saved = _save(form, lambda data: services.van_update(actor=request.user, van=van, **data))
+        saved = save_form(form, lambda data: services.van_update(actor=request.user, van=van, **data))
         if saved is not None:
             messages.success(request, f"Van “{saved.name}” saved")
             return redirect("field:van_list")
