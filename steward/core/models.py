@@ -1,4 +1,5 @@
-"""Core models: the audit trail, stored business calendars and worker heartbeats."""
+"""Core models: the audit trail, stored business calendars, worker heartbeats and the log of
+history changes that derived summaries (analytics' stored KPI cells) must recompute."""
 
 from __future__ import annotations
 
@@ -68,3 +69,17 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.worker_id
+
+
+class HistoryChange(models.Model):
+    """ "Rows that figures are computed from changed, at instants from `since` on." Appended by the
+    services that write tickets, clocks, survey answers, work orders, shifts and absences, in their
+    own transaction; read and deleted by whoever keeps summaries of closed periods (analytics'
+    KPI cells), which treats every period ending after the earliest pending `since` as unknown.
+    Append-only rows, so concurrent writers never wait on one another."""
+
+    since = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"changed since {self.since:%Y-%m-%d %H:%M}"

@@ -8,6 +8,7 @@ every app are thin wrappers over them that add their own permission checks and r
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -15,9 +16,19 @@ from django.db import IntegrityError, models, transaction
 
 from steward.core import access, audit
 from steward.core.errors import ValidationFailed
-from steward.core.models import Calendar
+from steward.core.models import Calendar, HistoryChange
 
 M = TypeVar("M", bound=models.Model)
+
+# The instant before any history: "every period may have changed" (a cost rate edited, a bulk load).
+ALL_HISTORY = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def history_changed(*, since: datetime | None) -> None:
+    """Record, in the caller's transaction, that figures of periods from `since` on may differ now
+    (None: all of history). Summaries of closed periods (analytics' KPI cells) stop trusting those
+    periods until they are recomputed; a rollback takes the record back with the change."""
+    HistoryChange.objects.create(since=ALL_HISTORY if since is None else since)
 
 
 def full_clean(instance: models.Model) -> None:

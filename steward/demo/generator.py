@@ -864,6 +864,10 @@ def load_demo(
 
         ordered = [logins[r] for r in LOGIN_ROLES]
         DemoLoad.objects.create(seed=seed, logins=ordered)
+        # The history was written in bulk, past the services: every KPI summary starts over.
+        from steward.core.services import history_changed
+
+        history_changed(since=None)
 
     return DemoResult(seed=seed, logins=ordered, counts=counts, seconds=time.monotonic() - started)
 

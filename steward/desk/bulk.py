@@ -42,6 +42,7 @@ from django.db import transaction
 
 from steward.core.bulk_rows import RawTable
 from steward.core.models import AuditEvent
+from steward.core.services import history_changed
 from steward.desk.clock_state import EscalationSpec, clock_state, replay_input
 from steward.desk.models import (
     REPLAY_EVENT_TYPES,
@@ -205,6 +206,8 @@ def build_tickets(
             _insert_history(tables, drafts, states, ids, batch, tag_ids, actor_label)
             if progress is not None:
                 progress(stop, len(drafts))
+        if drafts:
+            history_changed(since=min(d.fields["created_at"] for d in drafts))
     return ids
 
 

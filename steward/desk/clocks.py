@@ -27,6 +27,7 @@ from django.db.models import Case, DateTimeField, F, Value, When
 from django.utils import timezone
 
 from steward.core import audit
+from steward.core.services import history_changed
 from steward.desk.clock_state import (
     NO_POLICY,
     ClockState,
@@ -204,6 +205,8 @@ def recompute_sla(
             _record_sla_event(ticket, kind, event, values, now)
             recorded["breaches" if event == "breach" else "warnings"].append(kind)
     _sync_escalations(ticket, state)
+    # Clocks are the SLA KPIs' rows; their deadlines fall after the ticket's creation.
+    history_changed(since=ticket.created_at)
     Ticket.objects.filter(pk=ticket.pk).update(sla_next_deadline=state.next_deadline, sla_state=state.state)
     ticket.sla_next_deadline = state.next_deadline
     ticket.sla_state = state.state

@@ -11,10 +11,11 @@ in the same transaction).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import struct
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from steward.core import access, audit
 from steward.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from steward.core.services import create_audited, full_clean, update_audited
+from steward.core.services import create_audited, full_clean, history_changed, update_audited
 from steward.field import rules
 from steward.field.models import (
     BOOKABLE_WORK_ORDER_STATUSES,
@@ -159,6 +160,27 @@ def _check_site_asset(*, account: Any, site: Any, asset: Any) -> None:
         raise ValidationFailed.for_field("asset", "the asset is installed at another site")
 
 
+REVISIT_REACH = timedelta(days=30)  # analytics' first-time-fix and repeat-visit window
+
+# The instants a visit's figures hang on. A visit also decides whether visits that finished up to 30
+# days before it were fixed the first time, so its changes reach that far back.
+_VISIT_INSTANTS = (
+    "created_at",
+    "scheduled_start",
+    "window_start",
+    "en_route_at",
+    "on_site_at",
+    "finished_at",
+)
+
+
+def _visit_history_changed(*versions: WorkOrder) -> None:
+    """Tell the KPI summaries that the periods of these versions of a visit (before and after a
+    change) may have changed."""
+    instants = [getattr(v, name) for v in versions for name in _VISIT_INSTANTS if getattr(v, name)]
+    history_changed(since=min(instants) - REVISIT_REACH if instants else None)
+
+
 def _event(work_order: WorkOrder, *, actor: Any, at: datetime, from_status: str, to_status: str, **kw: Any):
     user = actor if getattr(actor, "is_authenticated", False) else None
     return WorkOrderEvent.objects.create(
@@ -249,6 +271,7 @@ def _create(*, actor: Any, account: Any, site: Any, at: datetime | None, **value
     )
     full_clean(work_order)
     work_order.save(force_insert=True)
+    _visit_history_changed(work_order)
     fields = [
         f.name for f in WorkOrder._meta.concrete_fields if f.name not in ("id", "signature", "updated_at")
     ]
@@ -329,7 +352,8 @@ def work_order_update(*, actor: Any, work_order: WorkOrder, **changes: Any) -> W
             site=changes.get("site", work_order.site),
             asset=changes.get("asset", work_order.asset),
         )
-    return update_audited(
+    before = copy.copy(work_order)
+    updated = update_audited(
         actor=actor,
         instance=work_order,
         changes=changes,
@@ -337,6 +361,8 @@ def work_order_update(*, actor: Any, work_order: WorkOrder, **changes: Any) -> W
         action="work_order.update",
         account_id=work_order.account_id,
     )
+    _visit_history_changed(before, updated)
+    return updated
 
 
 def work_order_book(
@@ -372,7 +398,8 @@ def work_order_book(
     }
     if pinned_technician is not None:
         changes["pinned_technician"] = pinned_technician
-    return update_audited(
+    before = copy.copy(work_order)
+    booked = update_audited(
         actor=actor,
         instance=work_order,
         changes=changes,
@@ -380,6 +407,8 @@ def work_order_book(
         action="work_order.book",
         account_id=work_order.account_id,
     )
+    _visit_history_changed(before, booked)
+    return booked
 
 
 # --- work orders: the status flow ----------------------------------------------------------------
@@ -437,6 +466,7 @@ def _move(
 ) -> WorkOrder:
     """Apply one checked transition: status, the first-time stamp, extra columns, the event,
     the audit record and the ticket's timeline."""
+    previous = copy.copy(work_order)
     from_status = work_order.status
     changes: dict[str, Any] = {"status": to_status, **(extra or {})}
     stamp = STAMPS.get(to_status)
@@ -455,6 +485,7 @@ def _move(
         changes=audit.diff(before, audit.snapshot(work_order, logged)),
         account_id=work_order.account_id,
     )
+    _visit_history_changed(previous, work_order)
     _event(
         work_order,
         actor=actor,
@@ -900,6 +931,8 @@ def technician_create(*, actor: Any, user: Any, **values: Any) -> Technician:
 @transaction.atomic
 def technician_update(*, actor: Any, technician: Technician, **changes: Any) -> Technician:
     _require_manager(actor)
+    if "hourly_cost" in changes:  # every past job's labour cost is computed at the current rate
+        history_changed(since=None)
     return update_audited(
         actor=actor,
         instance=technician,
@@ -954,6 +987,7 @@ def shift_create(*, actor: Any, technician: Technician, **values: Any) -> ShiftP
     _require_manager(actor)
     shift = ShiftPattern(technician=technician, **_only(values, SHIFT_FIELDS))
     _check_shift(shift)
+    _shift_history_changed(shift.valid_from)
     return create_audited(actor=actor, instance=shift, action="shift.create")
 
 
@@ -965,6 +999,7 @@ def shift_update(*, actor: Any, shift: ShiftPattern, **changes: Any) -> ShiftPat
         setattr(shift, name, value)
     _check_shift(shift)
     shift.refresh_from_db(fields=list(changes))  # update_audited diffs from the stored values
+    _shift_history_changed(shift.valid_from, changes.get("valid_from", shift.valid_from))
     return update_audited(
         actor=actor, instance=shift, changes=changes, allowed=SHIFT_FIELDS, action="shift.update"
     )
@@ -974,7 +1009,18 @@ def shift_update(*, actor: Any, shift: ShiftPattern, **changes: Any) -> ShiftPat
 def shift_delete(*, actor: Any, shift: ShiftPattern) -> None:
     _require_manager(actor)
     audit.record(actor=actor, action="shift.delete", obj=shift, changes={"shift": [str(shift), None]})
+    _shift_history_changed(shift.valid_from)
     shift.delete()
+
+
+def _shift_history_changed(*valid_froms: date | None) -> None:
+    """Available time (utilisation) changes from the earliest local day a version of the pattern
+    applied (a pattern without a start applies to all of history); a day earlier in UTC covers
+    every timezone."""
+    if any(day is None for day in valid_froms):
+        history_changed(since=None)
+    else:
+        history_changed(since=datetime.combine(min(valid_froms), time(0), UTC) - timedelta(days=1))
 
 
 def _check_absence(absence: Absence) -> None:
@@ -987,6 +1033,7 @@ def absence_create(*, actor: Any, technician: Technician, **values: Any) -> Abse
     _require_manager(actor)
     absence = Absence(technician=technician, **_only(values, ABSENCE_FIELDS))
     _check_absence(absence)
+    history_changed(since=absence.starts_at)
     return create_audited(actor=actor, instance=absence, action="absence.create")
 
 
@@ -998,6 +1045,7 @@ def absence_update(*, actor: Any, absence: Absence, **changes: Any) -> Absence:
         starts_at=changes.get("starts_at", absence.starts_at), ends_at=changes.get("ends_at", absence.ends_at)
     )
     _check_absence(probe)
+    history_changed(since=min(absence.starts_at, probe.starts_at))
     return update_audited(
         actor=actor, instance=absence, changes=changes, allowed=ABSENCE_FIELDS, action="absence.update"
     )
@@ -1007,6 +1055,7 @@ def absence_update(*, actor: Any, absence: Absence, **changes: Any) -> Absence:
 def absence_delete(*, actor: Any, absence: Absence) -> None:
     _require_manager(actor)
     audit.record(actor=actor, action="absence.delete", obj=absence, changes={"absence": [str(absence), None]})
+    history_changed(since=absence.starts_at)
     absence.delete()
 
 
