@@ -1,6 +1,7 @@
 """Analytics: service goals (a target on a KPI over a period, optionally per team or service) and
-the weekly dashboard email's subscriptions. The KPIs themselves are definitions (`kpis.py`)
-computed from the desk, quality and field rows; nothing here copies those rows."""
+the weekly dashboard email's subscriptions, and the stored KPI cells of closed periods (`cells.py`).
+The KPIs themselves are definitions (`kpis.py`) computed from the desk, quality and field rows;
+nothing here copies those rows, only the aggregated figures the same code computed from them."""
 
 from __future__ import annotations
 
@@ -94,3 +95,44 @@ class DashboardSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"weekly dashboard for {self.user}"
+
+
+class KpiCellSet(models.Model):
+    """One closed bucket of one KPI series, as `series` computed it: every group's value and counts
+    (`cells`: a list of [group, value, counts]). Stored so that a year of weekly figures is read
+    instead of recomputed; trusted only while no history change since its end is pending
+    (`core.HistoryChange`), and deleted when one is consumed (`cells.consume_changes`)."""
+
+    kpi = models.CharField(max_length=60)
+    definition = models.CharField(max_length=16, help_text="fingerprint of the KPI's definition")
+    bucket = models.CharField(max_length=7)
+    tz = models.CharField(max_length=64)
+    by = models.CharField(max_length=20, blank=True, help_text="the breakdown, '' for none")
+    starts_on = models.DateField(help_text="the bucket's local start date (its label)")
+    ends_at = models.DateTimeField(help_text="the bucket's end (UTC, exclusive)")
+    cells = models.JSONField(default=list)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "definition", "bucket", "tz", "by", "starts_on"], name="kpi_cell_set_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["ends_at"], name="kpi_cell_set_ends_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} {self.bucket} {self.starts_on} by {self.by or 'none'}"
+
+
+class KpiCellState(models.Model):
+    """The one row that orders the cells' writers: `generation` grows each time pending history
+    changes are consumed, so a reader that computed cells before a consumption does not store
+    them after it; `warmed_on` is claimed (compare-and-set) by the worker that warms the cache
+    for a day."""
+
+    generation = models.BigIntegerField(default=0)
+    warmed_on = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"KPI cells generation {self.generation}"

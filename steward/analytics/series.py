@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db.models import Count, F, FloatField, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Coalesce, ExtractHour, ExtractMinute, ExtractSecond
 
-from steward.analytics import available, formulas
+from steward.analytics import available, cells, formulas
 from steward.analytics.buckets import BUCKETS, Bucket, buckets
 from steward.analytics.kpis import TICKETS, Kpi, Source, _resolved
 from steward.analytics.sqlkit import Seconds, analytic_queries, bucket_index, in_series, percentiles
@@ -29,7 +29,8 @@ from steward.core.errors import ValidationFailed
 Scope = Callable[[Source], Q]
 
 
-def _everything(source: Source) -> Q:
+def everything(source: Source) -> Q:
+    """The scope of a caller who sees every row (the stored cells answer only this scope)."""
     return Q()
 
 
@@ -114,7 +115,7 @@ def series(
     bucket: str = "week",
     by: str | None = None,
     filters: dict[str, Any] | None = None,
-    scope: Scope = _everything,
+    scope: Scope = everything,
     tz: ZoneInfo | None = None,
 ) -> Series:
     """The KPI per bucket from local date `first` to `last` (inclusive, whole buckets), one line per
@@ -132,6 +133,14 @@ def series(
     if kpi.kind == "unavailable":
         out.available, out.reason = False, kpi.unavailable_reason
         return out
+    with analytic_queries():
+        computed = _cells(kpi, bounds, bucket, (tz or org_timezone()).key, by, filters, scope)
+        out.lines = _lines(kpi, bounds, by, computed)
+    return out
+
+
+def _compute(kpi: Kpi, bounds: list[Bucket], by: str | None, filters: dict[str, Any], scope: Scope) -> dict:
+    """{(bucket index, group): (value, counts)} computed from the rows."""
     compute = {
         "ratio": _ratio,
         "percentile": _percentile,
@@ -139,10 +148,53 @@ def series(
         "utilisation": _utilisation,
         "cost": _cost,
     }[kpi.kind]
-    with analytic_queries():
-        cells = compute(kpi, bounds, by, filters, scope)  # {(bucket, grp): (value, counts)}
-        out.lines = _lines(kpi, bounds, by, cells)
-    return out
+    return compute(kpi, bounds, by, filters, scope)
+
+
+_ALL = object()  # "every group of the stored breakdown"
+
+
+def _cells(
+    kpi: Kpi,
+    bounds: list[Bucket],
+    bucket: str,
+    tz: str,
+    by: str | None,
+    filters: dict[str, Any],
+    scope: Scope,
+) -> dict:
+    """The cells of the series: closed buckets from the store (`cells`) where it holds them and
+    may be trusted, the rest computed live over the span they cover, and stored when closed.
+
+    Stored cells answer the unscoped series (every group of a breakdown, or none), and a series
+    filtered on one dimension without a breakdown (one group of the stored breakdown by that
+    dimension, which is the same figure), which is also a customer admin's unbroken series."""
+    account = getattr(scope, "account_id", None)
+    source = kpi.source
+    if account is not None and not filters and source.scope.get("account") == source.dims.get("account"):
+        # A customer's scope is the filter on their account: the same rows, the same figure.
+        scope, filters = everything, {"account": account}
+    if scope is not everything or len(filters) > 1 or (filters and by):
+        return _compute(kpi, bounds, by, filters, scope)
+    stored_by, pick = (next(iter(filters)), filters[next(iter(filters))]) if filters else (by, _ALL)
+    snap = cells.snapshot()
+    stored = cells.load(kpi, bucket, tz, stored_by, bounds, snap)
+    result = {}
+    for (index, group), cell in cells.to_cells(bounds, stored).items():
+        if pick is _ALL:
+            result[(index, group)] = cell
+        elif group == pick:
+            result[(index, 0)] = cell
+    missing = [b for b in bounds if b.label not in stored]
+    if missing:
+        span = bounds[missing[0].index : missing[-1].index + 1]
+        live = _compute(kpi, span, by, filters, scope)
+        if pick is _ALL:
+            cells.store(kpi, bucket, tz, by, span, live, snap)
+        for index, group in [key for key in result if span[0].index <= key[0] <= span[-1].index]:
+            del result[(index, group)]
+        result.update(live)
+    return result
 
 
 def _lines(kpi: Kpi, bounds: list[Bucket], by: str | None, cells: dict) -> list[Line]:
@@ -366,7 +418,7 @@ def drill(
     group: Any = None,
     numerator: bool = False,
     filters: dict[str, Any] | None = None,
-    scope: Scope = _everything,
+    scope: Scope = everything,
     tz: ZoneInfo | None = None,
 ) -> QuerySet:
     """The rows a figure counts: of the bucket starting on local date `at` (or the whole series),
@@ -397,7 +449,7 @@ def drill(
 
 
 def age_profile(
-    *, scope: Scope = _everything, filters: dict[str, Any] | None = None, now: datetime
+    *, scope: Scope = everything, filters: dict[str, Any] | None = None, now: datetime
 ) -> list[dict[str, Any]]:
     """The open tickets now by age band (counted in the database, one filtered count a band)."""
     from datetime import timedelta

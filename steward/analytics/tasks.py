@@ -1,4 +1,6 @@
-"""Background jobs of the analytics app: the weekly dashboard email.
+"""Background jobs of the analytics app: the weekly dashboard email, and keeping the stored KPI
+cells (`cells`) current: every tick the pending history changes are consumed (the cells they may
+have altered are dropped), and once a night one worker warms the standard series.
 
 Each due subscription is claimed by compare-and-set on its indexed `next_send_at` (the UPDATE
 moves it to next Monday 07:00 only where it still holds the value this worker read), so any
@@ -8,12 +10,13 @@ claim is put back (again by compare-and-set) and the next tick retries."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django_tasks import task
 
 from steward.analytics.models import DashboardSubscription
 from steward.analytics.services import _next_monday_morning
@@ -92,3 +95,57 @@ def send_due_dashboards(now: datetime | None = None) -> dict[str, int]:
 def send_dashboards() -> None:
     """Every worker tick: send the weekly dashboards that fell due (safe with many workers)."""
     send_due_dashboards()
+
+
+@periodic
+def consume_history_changes() -> None:
+    """Every worker tick: drop the stored KPI cells that pending history changes may have altered
+    (cheap when nothing changed)."""
+    from steward.analytics import cells
+
+    cells.consume_changes()
+
+
+WARM_AT_HOUR = 3  # UTC, after the nightly plan: the morning's dashboards then read stored cells
+WARM_WEEKS = 53
+WARM_BREAKDOWNS = (None, "team")
+
+
+def warm_cells(now: datetime | None = None) -> dict[str, int]:
+    """Compute (and so store) every available KPI's weekly and monthly series over the last year,
+    overall and by team: the series the dashboards and the weekly email open with."""
+    from steward.analytics import kpis, series
+
+    now = now or timezone.now()
+    last = timezone.localdate(now)
+    first = last - timedelta(weeks=WARM_WEEKS)
+    counts = {"series": 0}
+    for kpi in kpis.KPIS.values():
+        if kpi.kind == "unavailable":
+            continue
+        for bucket in ("week", "month"):
+            for by in WARM_BREAKDOWNS:
+                if by is not None and by not in kpi.dims:
+                    continue
+                series.series(kpi=kpi, first=first, last=last, bucket=bucket, by=by)
+                counts["series"] += 1
+    logger.info("KPI cells warmed: %s series", counts["series"])
+    return counts
+
+
+@task()
+def warm_kpi_cells() -> dict[str, int]:
+    return warm_cells()
+
+
+@periodic
+def warm_cells_nightly() -> None:
+    """Once a day from WARM_AT_HOUR (UTC), one worker (compare-and-set on the state row) enqueues
+    the warming, so the ticker itself never spends minutes on it."""
+    from steward.analytics import cells
+
+    now = timezone.now()
+    if now.astimezone(UTC).hour < WARM_AT_HOUR:
+        return
+    if cells.claim_warming(now.astimezone(UTC).date()):
+        warm_kpi_cells.enqueue()

@@ -38,6 +38,8 @@ def test_bench_kpi_times_every_kpi_on_generated_history_and_drops_its_database()
             continue
         assert r["buckets"] == 52 and r["median_seconds"] <= r["max_seconds"], name
         assert r["under_target"] == (r["median_seconds"] < figures["target_seconds"]), name
+        assert r["cold_seconds"] > 0 and r["four_weeks_live_seconds"] > 0, name
+        assert r["stored_equals_cold"] is True, name
         # Every KPI the history feeds has values (next response has no customer follow-ups here).
         if name != "sla_compliance_next_response":
             assert r["values"] > 0 and r["lines"] >= 1, name
