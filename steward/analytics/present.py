@@ -1,5 +1,6 @@
 """What a series, a definition, a control chart and a drill-down row look like outside Python:
-the API's JSON, the CSV export and the pages all use these, so they show the same figures."""
+the API's JSON, the CSV export, the PDF report and the pages all use these, so they show the same
+figures."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
+from steward.analytics import report_pdf
 from steward.analytics.kpis import Kpi
 from steward.analytics.series import Series
 
@@ -168,3 +170,16 @@ def rows_csv(qs) -> Iterable[str]:
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def report_section(s: Series, svg: str) -> report_pdf.Section:
+    """A series of one line (a report's account) as a section of the PDF report."""
+    points = s.lines[0].points if s.lines else []
+    return report_pdf.Section(
+        title=s.kpi.title,
+        meaning=s.kpi.meaning,
+        unit=s.kpi.unit,
+        svg=svg if s.available else "",
+        periods=[report_pdf.Period(p.bucket, p.value, p.counts) for p in points],
+        unavailable="" if s.available else s.reason,
+    )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("analytics/teams/<int:pk>/", views.team_view, name="team"),
     path("analytics/technicians/<int:pk>/", views.technician_view, name="technician"),
     path("analytics/accounts/<int:pk>/", views.account_view, name="account"),
+    path("analytics/accounts/<int:pk>/report.pdf", views.account_report_pdf, name="account_pdf"),
     path("analytics/pareto/<str:analysis>/", views.pareto, name="pareto"),
     path("analytics/goals/", views.goals, name="goals"),
     path("analytics/goals/<int:pk>/delete/", views.goal_delete, name="goal_delete"),

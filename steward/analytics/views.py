@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from steward.analytics import causes, charts, params, present, selectors, services
+from steward.analytics import causes, charts, params, present, report_pdf, selectors, services
 from steward.analytics.series import Series
 from steward.core import access
 from steward.core.errors import NotFound, ValidationFailed
@@ -204,6 +204,7 @@ def _view(request: HttpRequest, kind: str, pk: int, subject, filters: dict) -> H
         "analytics/view.html",
         {
             "kind": kind,
+            "pk": pk,
             "subject": subject,
             "cards": cards,
             "p": p,
@@ -245,6 +246,43 @@ def account_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
     filters = {} if access.is_customer(request.user) else {"account": account.pk}
     return _view(request, "account", pk, account, filters)
+
+
+@login_required
+@require_safe
+def account_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The account view as a PDF the key-account manager sends the customer (same scope, same
+    figures; a customer admin may download their own)."""
+    from steward.customers.models import CustomerAccount
+
+    selectors.require_viewer(request.user)
+    account = access.get_or_404(
+        access.scope_to_account(CustomerAccount.objects.all(), request.user, account_field=""), pk=pk
+    )
+    try:
+        p = params.parse(request.GET)
+    except ValidationFailed as exc:
+        return _bad(exc)
+    filters = {} if access.is_customer(request.user) else {"account": account.pk}
+    sections = []
+    for name in VIEW_KPIS["account"]:
+        try:
+            card = _card(request.user, name, p, filters=filters)
+        except NotFound:
+            continue
+        sections.append(present.report_section(card["series"], card["svg"]))
+    now = timezone.localtime()
+    report = report_pdf.Report(
+        title=f"{account.name}: service report",
+        subtitle=f"{p.first:%d %b %Y} to {p.last:%d %b %Y}, per {p.bucket}. Figures as computed by Steward; "
+        "each KPI's formula is in the documentation.",
+        generated=f"generated {now:%d %b %Y %H:%M}",
+        sections=sections,
+    )
+    response = HttpResponse(report_pdf.render(report), content_type="application/pdf")
+    filename = f"service-report-{account.pk}-{p.first:%Y%m%d}-{p.last:%Y%m%d}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @login_required

@@ -194,9 +194,58 @@ def test_pages_render_charts_and_exports(desk, world, client_for):
 def test_customer_account_view_is_their_own_only(desk, world, client_for):
     client = client_for(world.users["customer_a_admin"])
     page = client.get(f"/analytics/accounts/{world.account_a.pk}/?{PERIOD}")
-    assert page.status_code == 200 and "Print or save as PDF" in page.content.decode()
+    assert page.status_code == 200
+    assert f"/analytics/accounts/{world.account_a.pk}/report.pdf?" in page.content.decode()
     assert client.get(f"/analytics/accounts/{world.account_b.pk}/").status_code == 404
     assert client.get("/analytics/").status_code == 403
+
+
+def test_the_account_report_downloads_as_a_pdf_in_the_viewers_scope(desk, world, client_for):
+    url = f"/analytics/accounts/{world.account_a.pk}/report.pdf?{PERIOD}"
+    for who in ("customer_a_admin", "admin", "manager", "dispatcher", "agent", "technician"):
+        r = client_for(world.users[who]).get(url)
+        assert r.status_code == 200 and r["Content-Type"] == "application/pdf", who
+        assert r["Content-Disposition"].startswith('attachment; filename="service-report-')
+        assert r.content.startswith(b"%PDF-") and b"/Type /Page" in r.content
+    customer_b = client_for(world.users["customer_b_admin"])
+    assert customer_b.get(url).status_code == 404
+    assert client_for(world.users["customer_a_requester"]).get(url).status_code == 403
+    assert client_for(None).get(url).status_code == 302  # to the login page
+    missing = client_for(world.users["manager"]).get("/analytics/accounts/999999/report.pdf")
+    assert missing.status_code == 404
+    bad = client_for(world.users["manager"]).get(
+        f"/analytics/accounts/{world.account_a.pk}/report.pdf?bucket=x"
+    )
+    assert bad.status_code == 400 and b"bucket" in bad.content
+
+
+def test_a_report_section_carries_the_series_figures(desk, world):
+    from datetime import date
+
+    from steward.analytics import charts, present, report_pdf, selectors
+
+    s = selectors.kpi_series(
+        world.users["customer_a_admin"], "csat", first=date(2026, 3, 2), last=date(2026, 3, 15), bucket="week"
+    )
+    svg = charts.line_chart(
+        [charts.Line("All", [p.value for p in s.lines[0].points])],
+        [b.label for b in s.buckets],
+        unit="%",
+        bucket="week",
+        title="CSAT",
+    )
+    section = present.report_section(s, svg)
+    assert section.title == s.kpi.title and section.unit == "%"
+    assert [(p.label, p.value, p.counts) for p in section.periods] == [
+        (date(2026, 3, 2), 66.66666666666667, {"satisfied": 2, "answered": 3}),
+        (date(2026, 3, 9), None, {"satisfied": 0, "answered": 0}),
+    ]
+    pdf = report_pdf.render(
+        report_pdf.Report(
+            title="Łódź Kliniken ≥ 90 %", subtitle="€ and ü", generated="now", sections=[section]
+        )
+    )
+    assert pdf.startswith(b"%PDF-") and b"DejaVu" in pdf  # the embedded font carries every character
 
 
 def test_goal_page_creates_a_goal(world, client_for):
