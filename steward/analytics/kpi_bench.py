@@ -91,7 +91,7 @@ def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int
     from django.db import transaction
 
     from steward.core.bulk_rows import RawTable
-    from steward.desk.models import Ticket, TicketEvent, TicketSla
+    from steward.desk.models import Ticket, TicketEvent, TicketSla, TicketSlaCycle
     from steward.field.models import WorkOrder
     from steward.quality.models import Survey, SurveyResponse
 
@@ -101,12 +101,25 @@ def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int
     span = (NOW - start).total_seconds()
     site_of = dict(zip(w["accounts"], w["sites"], strict=True))
     # Parents before children: each batch is written table by table, tickets first.
-    tables = {m: RawTable(m) for m in (Ticket, Survey, SurveyResponse, TicketEvent, TicketSla, WorkOrder)}
+    tables = {
+        m: RawTable(m)
+        for m in (Ticket, Survey, SurveyResponse, TicketEvent, TicketSla, TicketSlaCycle, WorkOrder)
+    }
     pending: dict[type, list[dict[str, Any]]] = {m: [] for m in tables}
     written = dict.fromkeys(tables, 0)
 
     def add(model: type, **row: Any) -> None:
         pending[model].append(row)
+
+    def clock(**row: Any) -> None:
+        """A TicketSla row and, once decided, its cycle (the only one: number 1)."""
+        add(TicketSla, **row)
+        if row["status"] in ("met", "breached"):
+            add(
+                TicketSlaCycle, ticket_id=row["ticket_id"], target=row["target"], number=1,
+                opened_at=row["cycle_opened_at"], deadline=row["deadline"], status=row["status"],
+                met_at=row["met_at"], breached_at=row["breached_at"],
+            )  # fmt: skip
 
     def flush() -> None:
         with transaction.atomic():
@@ -164,8 +177,8 @@ def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int
             )
         fr_deadline = created + timedelta(hours=8)
         fr_met = first_reply <= fr_deadline
-        add(
-            TicketSla, ticket_id=pk, target="first_response", cycle_opened_at=created, deadline=fr_deadline,
+        clock(
+            ticket_id=pk, target="first_response", cycle_opened_at=created, deadline=fr_deadline,
             status=("met" if fr_met else "breached") if first_reply < NOW else "running",
             met_at=first_reply if fr_met and first_reply < NOW else None,
             breached_at=None if fr_met else fr_deadline,
@@ -173,12 +186,27 @@ def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int
         )  # fmt: skip
         res_deadline = created + timedelta(hours=72)
         res_met = done and resolved <= res_deadline
-        add(
-            TicketSla, ticket_id=pk, target="resolution", cycle_opened_at=created, deadline=res_deadline,
+        clock(
+            ticket_id=pk, target="resolution", cycle_opened_at=created, deadline=res_deadline,
             status=("met" if res_met else "breached") if done or res_deadline < NOW else "running",
             met_at=resolved if res_met else None, breached_at=None if res_met else res_deadline,
             elapsed_business_seconds=((resolved if done else NOW) - created).total_seconds() * 0.35,
         )  # fmt: skip
+        # Customer follow-ups: a next-response cycle each, decided once the agent answered.
+        if done and rng.random() < 0.3:
+            opened = first_reply
+            for number in range(1, rng.randint(1, 3) + 1):
+                opened += timedelta(hours=rng.uniform(1, 12))
+                deadline, answer = opened + timedelta(hours=8), opened + timedelta(hours=rng.uniform(0.2, 12))
+                if answer >= NOW:
+                    break
+                met = answer <= deadline
+                add(
+                    TicketSlaCycle, ticket_id=pk, target="next_response", number=number, opened_at=opened,
+                    deadline=deadline, status="met" if met else "breached", met_at=answer if met else None,
+                    breached_at=None if met else deadline,
+                )  # fmt: skip
+                opened = answer
         if done and rng.random() < 0.15:
             answered = resolved + timedelta(hours=rng.uniform(1, 72))
             if answered < NOW:
@@ -220,6 +248,7 @@ def _build(tickets: int, seed: int, say: Callable[[str], None]) -> dict[str, int
         "tickets": written[Ticket],
         "events": written[TicketEvent],
         "clocks": written[TicketSla],
+        "sla_cycles": written[TicketSlaCycle],
         "responses": written[SurveyResponse],
         "work_orders": written[WorkOrder],
     }

@@ -9,8 +9,8 @@ the way the tables' own inserts take them:
 
 * per batch, the ticket rows (with `sla_next_deadline`/`sla_state`), the timeline events,
   messages (the event that carries a message gets its id as ``data["message_id"]``), tags, the
-  `TicketSla` rows, the `TicketEscalation` rows and the audit events (one "ticket.create" per
-  ticket plus the draft's own);
+  `TicketSla` rows and the decided cycles (`TicketSlaCycle`), the `TicketEscalation` rows and
+  the audit events (one "ticket.create" per ticket plus the draft's own);
 * the SLA values come from `desk.clock_state.clock_state` over the draft's replay events at
   `now`: the same pure function `desk.clocks.recompute_sla` uses, so running `recompute_sla` on a
   built ticket at the same `now` changes nothing and records nothing;
@@ -53,6 +53,7 @@ from steward.desk.models import (
     TicketEvent,
     TicketMessage,
     TicketSla,
+    TicketSlaCycle,
 )
 from steward.desk.sla import ALL_TARGETS, SlaPolicy, parse_policy
 
@@ -191,7 +192,8 @@ def build_tickets(
     (a savepoint inside the caller's)."""
     specs = escalation_specs_by_policy() if escalations is None else escalations
     tables = {
-        m: RawTable(m) for m in (Ticket, TicketEvent, TicketMessage, TicketSla, TicketEscalation, AuditEvent)
+        m: RawTable(m)
+        for m in (Ticket, TicketEvent, TicketMessage, TicketSla, TicketSlaCycle, TicketEscalation, AuditEvent)
     }
     tables[Ticket.tags.through] = RawTable(Ticket.tags.through)
     compiled: dict[int, tuple[Any, SlaPolicy]] = {}  # id(policy dict) -> (the dict, kept alive; parsed)
@@ -286,6 +288,7 @@ def _insert_history(
     messages: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     slas: list[dict[str, Any]] = []
+    cycles: list[dict[str, Any]] = []
     escalation_rows: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     tag_rows: list[dict[str, Any]] = []
@@ -392,6 +395,9 @@ def _insert_history(
                     **claims,
                 }
             )
+        cycles.extend(
+            {"ticket_id": pk, "target": c.target, "number": c.number, **c.values()} for c in state.decided
+        )
         fired = {(f.level_id, f.cycle_opened_at): f for f in draft.fired_escalations}
         for kind in ALL_TARGETS:
             for item in state.escalations[kind]:
@@ -421,6 +427,7 @@ def _insert_history(
         (TicketMessage, messages),
         (TicketEvent, events),
         (TicketSla, slas),
+        (TicketSlaCycle, cycles),
         (TicketEscalation, escalation_rows),
         (AuditEvent, audits),
         (Ticket.tags.through, tag_rows),

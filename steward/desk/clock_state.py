@@ -14,7 +14,9 @@ every value `desk.clocks.recompute_sla` stores, so the per-ticket services and t
   counting). Due None while the ticket is paused or once the cycle is closed (met, or answered
   late); an instant already reached is due at `now`;
 * the ticket's summary for queues: the nearest deadline among targets running or in warning, and
-  the worst state (breached > warning > running > paused > met; "" when no clock applies).
+  the worst state (breached > warning > running > paused > met; "" when no clock applies);
+* every decided cycle of every target (met, or breached: still running past its deadline or
+  answered late), numbered in order, for the SLA compliance KPIs (`TicketSlaCycle`).
 
 Each instant is a pure function of the history and `now`: while nothing happens it stays right
 (`add_business_time(t, goal - elapsed(t))` does not depend on t), and every change of history
@@ -51,6 +53,7 @@ NO_POLICY: dict[str, Any] = {"targets": {}}
 
 # The worst state wins the ticket's summary.
 STATE_RANK = {"breached": 5, "warning": 4, "running": 3, "paused": 2, "met": 1}
+DECIDED = ("met", "breached")  # a cycle with one of these outcomes is a `TicketSlaCycle` row
 
 _POLICY_EVENTS = ("created", "policy")
 
@@ -92,6 +95,28 @@ class TargetClock:
 
 
 @dataclass(frozen=True, slots=True)
+class DecidedCycle:
+    """A cycle whose outcome is known (met, or breached): a `TicketSlaCycle` row."""
+
+    target: str
+    number: int  # 1-based among the target's counted cycles
+    opened_at: datetime
+    deadline: datetime
+    status: str
+    met_at: datetime | None
+    breached_at: datetime | None
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "opened_at": self.opened_at,
+            "deadline": self.deadline,
+            "status": self.status,
+            "met_at": self.met_at,
+            "breached_at": self.breached_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class EscalationClock:
     level_id: int
     target: str
@@ -108,6 +133,7 @@ class ClockState:
     escalations: Mapping[str, Sequence[EscalationClock]]  # per target in ALL_TARGETS: the current cycle's
     next_deadline: datetime | None
     state: str
+    decided: Sequence[DecidedCycle] = ()  # every met or breached cycle of every target, in order
 
 
 def replay_input(rows: Sequence[tuple[datetime, str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
@@ -212,10 +238,25 @@ def clock_state(
         t.deadline for t in targets.values() if t.status in ("running", "warning") and t.deadline is not None
     ]
     state = max((t.status for t in targets.values()), key=lambda s: STATE_RANK.get(s, 0), default="")
+    decided = [
+        DecidedCycle(
+            target=kind,
+            number=number,
+            opened_at=report["opened_at"],
+            deadline=report["deadline"],
+            status=report["status"],
+            met_at=report["met_at"],
+            breached_at=report["breached_at"],
+        )
+        for kind in ALL_TARGETS
+        for number, report in enumerate(cycles[kind], start=1)
+        if report["status"] in DECIDED and report["deadline"] is not None
+    ]
     return ClockState(
         now=now,
         targets=targets,
         escalations=escalations,
         next_deadline=min(running, default=None),
         state=state,
+        decided=decided,
     )

@@ -37,7 +37,15 @@ from steward.desk.clock_state import (
     governing_policy_id,
     replay_input,
 )
-from steward.desk.models import REPLAY_EVENT_TYPES, EventType, SlaStatus, Ticket, TicketEscalation, TicketSla
+from steward.desk.models import (
+    REPLAY_EVENT_TYPES,
+    EventType,
+    SlaStatus,
+    Ticket,
+    TicketEscalation,
+    TicketSla,
+    TicketSlaCycle,
+)
 from steward.desk.sla import ALL_TARGETS  # the desk targets and on-site arrival
 from steward.desk.timeline import add_event
 
@@ -147,6 +155,36 @@ def _sync_escalations(ticket: Ticket, state: ClockState) -> None:
                 TicketEscalation.objects.filter(pk=row.pk, fired_at__isnull=True).update(due_at=item.due_at)
 
 
+CYCLE_COLUMNS = ("opened_at", "deadline", "status", "met_at", "breached_at")
+
+
+def _sync_cycles(ticket: Ticket, state: ClockState) -> None:
+    """Make the ticket's `TicketSlaCycle` rows the state's decided cycles: one read when nothing
+    changed (the usual case: a new event decides at most the latest cycle)."""
+    wanted = {(c.target, c.number): c.values() for c in state.decided}
+    stored = {
+        (row["target"], row["number"]): row
+        for row in TicketSlaCycle.objects.filter(ticket=ticket).values(
+            "id", "target", "number", *CYCLE_COLUMNS
+        )
+    }
+    stale = [
+        row["id"]
+        for key, row in stored.items()
+        if key not in wanted or any(row[name] != value for name, value in wanted[key].items())
+    ]
+    if stale:
+        TicketSlaCycle.objects.filter(pk__in=stale).delete()
+    kept = {key for key, row in stored.items() if row["id"] not in stale}
+    new = [
+        TicketSlaCycle(ticket=ticket, target=target, number=number, **values)
+        for (target, number), values in wanted.items()
+        if (target, number) not in kept
+    ]
+    if new:
+        TicketSlaCycle.objects.bulk_create(new)
+
+
 def escalation_specs(policy_id: int | None) -> dict[int, list[EscalationSpec]]:
     """The policy's escalation levels as `clock_state` takes them ({policy_id: [...]})."""
     if policy_id is None:
@@ -205,6 +243,7 @@ def recompute_sla(
             _record_sla_event(ticket, kind, event, values, now)
             recorded["breaches" if event == "breach" else "warnings"].append(kind)
     _sync_escalations(ticket, state)
+    _sync_cycles(ticket, state)
     # Clocks are the SLA KPIs' rows; their deadlines fall after the ticket's creation.
     history_changed(since=ticket.created_at)
     Ticket.objects.filter(pk=ticket.pk).update(sla_next_deadline=state.next_deadline, sla_state=state.state)

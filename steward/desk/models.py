@@ -286,6 +286,35 @@ class TicketSla(models.Model):
         return f"{self.ticket_id} {self.target}: {self.status}"
 
 
+class TicketSlaCycle(models.Model):
+    """One decided cycle of an SLA target (met, or breached), every one of them: a ticket has a
+    next-response cycle per customer message and a resolution cycle per reopen, while `TicketSla`
+    keeps only the latest. SLA compliance counts these, by the period their deadline fell in.
+    Written with the clocks (`desk.clocks.recompute_sla`, `desk.bulk`)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_cycles")
+    target = models.CharField(max_length=20, choices=SlaTargetKind.choices)
+    number = models.PositiveIntegerField(help_text="1 for the target's first cycle on the ticket")
+    opened_at = models.DateTimeField()
+    deadline = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=SlaStatus.choices)
+    met_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["ticket", "target", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "target", "number"], name="ticket_sla_cycle_unique"),
+            models.CheckConstraint(
+                name="ticket_sla_cycle_decided", condition=Q(status__in=("met", "breached"))
+            ),
+        ]
+        indexes = [models.Index(fields=["target", "deadline"], name="ticket_sla_cycle_deadline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.target} #{self.number}: {self.status}"
+
+
 class Tag(models.Model):
     """A label on tickets (lower case, no spaces), for filters and Pareto analysis."""
 

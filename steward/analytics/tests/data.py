@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from steward.desk.models import Ticket, TicketEvent, TicketSla
+from steward.desk.models import Ticket, TicketEvent, TicketSla, TicketSlaCycle
 from steward.field.models import Technician, WorkOrder
 from steward.quality.models import Survey, SurveyResponse
 from steward.testing import factories as f
@@ -36,7 +36,7 @@ def event(t: Ticket, type: str, at: datetime, **data) -> TicketEvent:
 def clock(
     t: Ticket, target: str, *, status: str, deadline: datetime, elapsed: float = 0, **fields
 ) -> TicketSla:
-    return TicketSla.objects.create(
+    row = TicketSla.objects.create(
         ticket=t,
         target=target,
         cycle_opened_at=t.created_at,
@@ -44,6 +44,21 @@ def clock(
         status=status,
         elapsed_business_seconds=elapsed,
         **fields,
+    )
+    if status in ("met", "breached"):  # the latest cycle is decided: it is also a cycle row
+        cycle(t, target, status=status, deadline=deadline)
+    return row
+
+
+def cycle(t: Ticket, target: str, *, status: str, deadline: datetime) -> TicketSlaCycle:
+    number = TicketSlaCycle.objects.filter(ticket=t, target=target).count() + 1
+    return TicketSlaCycle.objects.create(
+        ticket=t,
+        target=target,
+        number=number,
+        opened_at=t.created_at,
+        deadline=deadline,
+        status=status,
     )
 
 

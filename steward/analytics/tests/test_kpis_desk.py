@@ -12,7 +12,7 @@ import pytest
 
 from steward.analytics import kpis
 from steward.analytics.series import drill, series
-from steward.analytics.tests.data import clock, event, response, ticket, utc
+from steward.analytics.tests.data import clock, cycle, event, response, ticket, utc
 from steward.testing import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -138,6 +138,18 @@ def test_sla_compliance_is_by_the_week_the_deadline_fell_in(world):
     assert values("sla_compliance_resolution") == approx([100.0, 50.0, None, None])
     assert counts("sla_compliance_resolution")[1] == {"met": 1, "breached": 1, "clocks": 2}
     assert values("sla_compliance_first_response") == approx([None, None, None, 0.0])
+
+
+def test_next_response_compliance_counts_every_cycle_of_a_ticket(world):
+    """One ticket, three customer follow-ups: met (due W1), breached (due W2), met (due W2); the
+    latest, still running, cycle counts nowhere."""
+    t = ticket(world.account_a, created=utc(2026, 3, 2, 8))
+    cycle(t, "next_response", status="met", deadline=utc(2026, 3, 3, 12))
+    cycle(t, "next_response", status="breached", deadline=utc(2026, 3, 10, 12))
+    cycle(t, "next_response", status="met", deadline=utc(2026, 3, 11, 12))
+    clock(t, "next_response", status="running", deadline=utc(2026, 3, 12, 12))
+    assert values("sla_compliance_next_response") == approx([100.0, 50.0, None, None])
+    assert counts("sla_compliance_next_response")[1] == {"met": 1, "breached": 1, "clocks": 2}
 
 
 def test_first_response_percentiles_interpolate_between_ranks(world):

@@ -17,7 +17,14 @@ from steward.core.models import AuditEvent
 from steward.demo import generator, sla_bench
 from steward.desk.bulk import build_tickets
 from steward.desk.clocks import recompute_sla
-from steward.desk.models import OPEN_STATUSES, Ticket, TicketEscalation, TicketEvent, TicketSla
+from steward.desk.models import (
+    OPEN_STATUSES,
+    Ticket,
+    TicketEscalation,
+    TicketEvent,
+    TicketSla,
+    TicketSlaCycle,
+)
 from steward.desk.sweeper import sweep
 
 NOW = sla_bench.T0.astimezone(UTC)
@@ -50,9 +57,12 @@ def test_bench_histories_are_built_as_the_services_store_them():
             sorted(TicketEscalation.objects.values_list("ticket_id", "level_id", "cycle_opened_at", "due_at",
                                                         "fired_at"), key=str),
             sorted(Ticket.objects.values_list("pk", "sla_next_deadline", "sla_state"), key=str),
+            sorted(TicketSlaCycle.objects.values_list("ticket_id", "target", "number", "opened_at", "deadline",
+                                                      "status", "met_at", "breached_at"), key=str),
         )  # fmt: skip
 
     before = stored()
+    assert TicketSlaCycle.objects.filter(ticket_id__in=ids, status="breached").exists()
     with transaction.atomic():
         for ticket in Ticket.objects.all():
             assert recompute_sla(ticket=ticket, now=NOW) == {"warnings": [], "breaches": []}

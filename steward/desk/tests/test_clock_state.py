@@ -160,6 +160,27 @@ def test_the_governing_policy_is_the_last_one_and_its_levels_apply():
     assert [e.level_id for e in state.escalations["resolution"]] == [21]
 
 
+def test_every_decided_cycle_is_kept_not_only_the_latest():
+    """Two customer follow-ups: the first answered in time, the second late; the third is open."""
+    events = [
+        created(MON),
+        {"at": MON + timedelta(minutes=20), "type": "agent_reply"},
+        {"at": MON + timedelta(hours=1), "type": "customer_reply"},
+        {"at": MON + timedelta(hours=2), "type": "agent_reply"},  # within 120 minutes: met
+        {"at": MON + timedelta(hours=3), "type": "customer_reply"},
+        {"at": MON + timedelta(hours=6), "type": "agent_reply"},  # 180 minutes: breached at 5:00
+        {"at": MON + timedelta(hours=7), "type": "customer_reply"},
+    ]
+    state = clock_state(events, MON + timedelta(hours=7, minutes=30), LEVELS)
+    decided = [(c.target, c.number, c.status, c.deadline) for c in state.decided]
+    assert decided == [
+        ("first_response", 1, "met", MON + timedelta(hours=1)),
+        ("next_response", 1, "met", MON + timedelta(hours=3)),
+        ("next_response", 2, "breached", MON + timedelta(hours=5)),
+    ]
+    assert state.targets["next_response"].status == "running"  # the latest cycle, not decided yet
+
+
 # --- properties ----------------------------------------------------------------------------------
 
 STEPS = st.lists(
@@ -206,6 +227,14 @@ def test_stored_values_agree_with_the_replay(start, steps, policy, later):
     ]
     assert state.next_deadline == min(running, default=None)
     assert state.state == max((c.status for c in state.targets.values()), key=STATE_RANK.get, default="")
+    # The decided cycles are exactly the replay's met or breached cycles, numbered in order.
+    expected = [
+        (kind, number, report["status"], report["deadline"])
+        for kind, reports_of_kind in cycles.items()
+        for number, report in enumerate(reports_of_kind, start=1)
+        if report["status"] in ("met", "breached") and report["deadline"] is not None
+    ]
+    assert sorted((c.target, c.number, c.status, c.deadline) for c in state.decided) == sorted(expected)
 
 
 @PROPS

@@ -147,3 +147,34 @@ def test_a_large_backlog_is_walked_once_in_batches(world, policy, clock, monkeyp
     resolution = sla(stale, "resolution")
     assert resolution.status != "breached" and resolution.breach_claimed_at is None
     assert resolution.deadline == MON + timedelta(minutes=480)  # the replay's, restored
+
+
+def test_every_decided_cycle_is_stored_as_the_ticket_goes(world, policy, clock):
+    """`TicketSla` keeps the latest cycle; `TicketSlaCycle` keeps each met or breached one (the
+    SLA compliance KPIs count those)."""
+    from steward.desk.models import TicketSlaCycle
+
+    ticket = new_ticket(world)
+    agent, contact = world.users["agent"], world.contact_a
+
+    def cycles():
+        return list(TicketSlaCycle.objects.filter(ticket=ticket).values_list("target", "number", "status"))
+
+    clock.now = MON + timedelta(minutes=20)
+    services.ticket_reply(ticket=ticket, actor=agent, body="On it")
+    assert cycles() == [("first_response", 1, "met")]
+    clock.now = MON + timedelta(minutes=30)
+    services.ticket_reply_from_contact(ticket=ticket, contact=contact, body="Still broken")
+    clock.now = MON + timedelta(minutes=40)
+    services.ticket_reply(ticket=ticket, actor=agent, body="Try now")
+    clock.now = MON + timedelta(minutes=50)
+    services.ticket_reply_from_contact(ticket=ticket, contact=contact, body="No luck")
+    assert cycles() == [("first_response", 1, "met"), ("next_response", 1, "met")]
+    assert sla(ticket, "next_response").status == "running"  # the second follow-up: not decided yet
+    # Unanswered past its deadline, the sweeper breaches it, and it becomes a cycle of its own.
+    assert sweep(MON + timedelta(days=3))["breaches"] >= 1
+    assert ("next_response", 2, "breached") in cycles()
+    rows = TicketSlaCycle.objects.filter(ticket=ticket).count()
+    clock.now = MON + timedelta(days=3, hours=1)
+    services.ticket_reply(ticket=ticket, actor=agent, body="Sorry")
+    assert TicketSlaCycle.objects.filter(ticket=ticket).count() == rows  # answered late: still the one row
