@@ -357,10 +357,10 @@ _add(
     )
 )
 
-for _target, _label in (
-    ("first_response", "first response"),
-    ("next_response", "next response"),
-    ("resolution", "resolution"),
+for _target, _label, _cycles_of in (
+    ("first_response", "first response", ""),
+    ("next_response", "next response", " (a ticket has one per customer follow-up)"),
+    ("resolution", "resolution", " (a ticket has one per reopen)"),
 ):
     _add(
         Kpi(
@@ -370,8 +370,7 @@ for _target, _label in (
             formula="100 * count(met) / (count(met) + count(breached))",
             unit="%",
             higher_is_better=True,
-            counts_rows=f"every {_label} SLA cycle that is met or breached (a ticket has one per customer "
-            "message for next response, one per reopen for resolution), by its deadline",
+            counts_rows=f"every {_label} SLA cycle that is met or breached{_cycles_of}, by its deadline",
             kind="ratio",
             source=CYCLES,
             when="deadline",

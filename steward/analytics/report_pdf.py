@@ -80,14 +80,19 @@ class _Pdf(FPDF):
         )
 
 
+def _text(pdf: FPDF, height: float, text: str) -> None:
+    """A paragraph at the left margin; the next one starts below it."""
+    pdf.multi_cell(PAGE_WIDTH, height, text, new_x="LMARGIN", new_y="NEXT")
+
+
 def render(report: Report) -> bytes:
     pdf = _Pdf(report)
     pdf.add_page()
     pdf.set_font(FONT, "B", 18)
-    pdf.multi_cell(PAGE_WIDTH, 9, report.title)
+    _text(pdf, 9, report.title)
     pdf.set_font(FONT, size=10)
     pdf.set_text_color(90)
-    pdf.multi_cell(PAGE_WIDTH, 6, report.subtitle)
+    _text(pdf, 6, report.subtitle)
     pdf.set_text_color(0)
     pdf.ln(4)
     for section in report.sections:
@@ -101,26 +106,26 @@ def _section(pdf: FPDF, section: Section) -> None:
     if pdf.get_y() + needed > pdf.h - 20:
         pdf.add_page()
     pdf.set_font(FONT, "B", 13)
-    pdf.multi_cell(PAGE_WIDTH, 7, section.title)
+    _text(pdf, 7, section.title)
     pdf.set_font(FONT, size=9)
     pdf.set_text_color(90)
-    pdf.multi_cell(PAGE_WIDTH, 5, section.meaning)
+    _text(pdf, 5, section.meaning)
     pdf.set_text_color(0)
     if section.unavailable:
-        pdf.multi_cell(PAGE_WIDTH, 6, section.unavailable)
+        _text(pdf, 6, section.unavailable)
         pdf.ln(4)
         return
     latest = next((p for p in reversed(section.periods) if p.value is not None), None)
     pdf.set_font(FONT, "B", 11)
-    pdf.multi_cell(
-        PAGE_WIDTH,
+    _text(
+        pdf,
         7,
         f"Latest: {_number(latest.value)} {section.unit} (period from {latest.label:%d %b %Y})"
         if latest
         else "No data in this period",
     )
     if section.svg:
-        pdf.image(io.BytesIO(TITLES.sub("", section.svg).encode()), w=PAGE_WIDTH)
+        pdf.image(io.BytesIO(TITLES.sub("", section.svg).encode()), x=pdf.l_margin, w=PAGE_WIDTH)
     pdf.set_font(FONT, size=8)
     with pdf.table(
         col_widths=(28, 26, 126),

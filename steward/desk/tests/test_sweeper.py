@@ -178,3 +178,34 @@ def test_every_decided_cycle_is_stored_as_the_ticket_goes(world, policy, clock):
     clock.now = MON + timedelta(days=3, hours=1)
     services.ticket_reply(ticket=ticket, actor=agent, body="Sorry")
     assert TicketSlaCycle.objects.filter(ticket=ticket).count() == rows  # answered late: still the one row
+
+
+def test_the_migration_backfills_the_cycles_the_clocks_would_store(world, policy, clock):
+    import importlib
+
+    from django.apps import apps
+
+    from steward.desk.models import TicketSlaCycle
+
+    migration = importlib.import_module("steward.desk.migrations.0005_sla_cycles")
+    ticket = new_ticket(world)
+    clock.now = MON + timedelta(minutes=20)
+    services.ticket_reply(ticket=ticket, actor=world.users["agent"], body="On it")
+    services.ticket_reply_from_contact(ticket=ticket, contact=world.contact_a, body="And?")
+    clock.now = MON + timedelta(days=3)  # the backfill replays at the time it runs
+    sweep(clock.now)
+
+    def rows():
+        return sorted(
+            TicketSlaCycle.objects.values_list("ticket_id", "target", "number", "status", "deadline")
+        )
+
+    stored = rows()
+    assert [r[1:4] for r in stored] == [
+        ("first_response", 1, "met"),
+        ("next_response", 1, "breached"),
+        ("resolution", 1, "breached"),
+    ]
+    TicketSlaCycle.objects.all().delete()
+    migration.backfill_cycles(apps, None)
+    assert rows() == stored
