@@ -129,7 +129,7 @@ def warm_cells(now: datetime | None = None) -> dict[str, int]:
                     continue
                 series.series(kpi=kpi, first=first, last=last, bucket=bucket, by=by)
                 counts["series"] += 1
-    logger.info("KPI cells warmed: %s series", counts["series"])
+    logging.getLogger("steward.analytics.cells").info("KPI cells warmed: %s series", counts["series"])
     return counts
 
 
