@@ -139,8 +139,18 @@ def series(
     return out
 
 
-def _compute(kpi: Kpi, bounds: list[Bucket], by: str | None, filters: dict[str, Any], scope: Scope) -> dict:
-    """{(bucket index, group): (value, counts)} computed from the rows."""
+def _compute(
+    kpi: Kpi,
+    bounds: list[Bucket],
+    by: str | None,
+    filters: dict[str, Any],
+    scope: Scope,
+    open_before: dict | None = None,
+) -> dict:
+    """{(bucket index, group): (value, counts)} computed from the rows. `open_before`: for the
+    backlog, the open tickets per group at the first bucket's start when a stored bucket says so."""
+    if kpi.kind == "backlog":
+        return _backlog(kpi, bounds, by, filters, scope, open_before)
     compute = {
         "ratio": _ratio,
         "percentile": _percentile,
@@ -188,7 +198,7 @@ def _cells(
     missing = [b for b in bounds if b.label not in stored]
     if missing:
         span = bounds[missing[0].index : missing[-1].index + 1]
-        live = _compute(kpi, span, by, filters, scope)
+        live = _compute(kpi, span, by, filters, scope, _open_before(kpi, bounds, span, result))
         if pick is _ALL:
             cells.store(kpi, bucket, tz, by, span, live, snap)
         for index, group in [key for key in result if span[0].index <= key[0] <= span[-1].index]:
@@ -197,18 +207,36 @@ def _cells(
     return result
 
 
+def _open_before(kpi: Kpi, bounds: list[Bucket], span: list[Bucket], stored: dict) -> dict | None:
+    """The backlog at the start of a live span is the stored backlog at the end of the bucket just
+    before it (the same count at the same instant), which spares counting every older ticket."""
+    if kpi.kind != "backlog" or span[0].index == 0:
+        return None
+    # The span starts at the first bucket not stored, so the one before it is stored; it holds a
+    # cell for every group that had tickets in the series (a group it lacks had none open).
+    before = span[0].index - 1
+    return {group: counts["open_at_end"] for (index, group), (_, counts) in stored.items() if index == before}
+
+
 def _lines(kpi: Kpi, bounds: list[Bucket], by: str | None, cells: dict) -> list[Line]:
     groups = sorted({g for (_, g) in cells}, key=lambda g: (g is None, str(g))) if by else [0]
     labels = group_labels(by, groups) if by else {0: "All"}
     empty = _empty_counts(kpi)
+    present = {g for (_, g) in cells}
     lines = []
     for g in groups:
         line = Line(group=None if not by else g, label=labels.get(g, str(g)))
+        # A backlog is a level: a group with tickets in the series has none open where it has no
+        # cell (a stored bucket computed over a shorter series may lack an idle group's zero).
+        missing = (0.0, _NONE_OPEN) if kpi.kind == "backlog" and g in present else (None, empty)
         for b in bounds:
-            value, counts = cells.get((b.index, g), (None, empty))
+            value, counts = cells.get((b.index, g), missing)
             line.points.append(Point(b.label, b.start, b.end, value, counts))
         lines.append(line)
     return lines
+
+
+_NONE_OPEN = {"opened": 0, "resolved": 0, "open_at_end": 0}
 
 
 def _empty_counts(kpi: Kpi) -> dict[str, Any]:
@@ -250,23 +278,28 @@ def _count_by(qs: QuerySet, when: str, bounds, path) -> dict:
     return {(r["bucket"], r["grp"]): r["n"] for r in _grouped(qs, when, bounds, path).annotate(n=Count("id"))}
 
 
-def _backlog(kpi, bounds, by, filters, scope) -> dict:
+def _backlog(kpi, bounds, by, filters, scope, open_before: dict | None = None) -> dict:
     """open(end of bucket i) = open(series start) + Σ_{j ≤ i} (created_j - resolved_j): three
-    grouped counts on the indexed creation and resolution times instead of one count per bucket."""
+    grouped counts on the indexed creation and resolution times instead of one count per bucket
+    (two when `open_before` gives the open tickets at the start)."""
     path = kpi.source.dims[by] if by else None
     base = TICKETS.rows().filter(scope(TICKETS)).filter(_filter_q(TICKETS, filters))
     start = bounds[0].start
     grp = F(path) if path else Value(0, output_field=IntegerField())
-    at_start = {
-        r["grp"]: r["n"]
-        for r in base.filter(
-            Q(created_at__lt=start) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=start))
-        )
-        .annotate(grp=grp)
-        .values("grp")
-        .order_by()
-        .annotate(n=Count("id"))
-    }
+    at_start = (
+        dict(open_before)
+        if open_before is not None
+        else {
+            r["grp"]: r["n"]
+            for r in base.filter(
+                Q(created_at__lt=start) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=start))
+            )
+            .annotate(grp=grp)
+            .values("grp")
+            .order_by()
+            .annotate(n=Count("id"))
+        }
+    )
     opened = _count_by(base, "created_at", bounds, path)
     resolved = _count_by(base.filter(resolved_at__isnull=False), "resolved_at", bounds, path)
     groups = set(at_start) | {g for (_, g) in opened} | {g for (_, g) in resolved}

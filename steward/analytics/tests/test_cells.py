@@ -249,3 +249,17 @@ def test_a_customer_admins_series_is_their_group_of_the_stored_breakdown_by_acco
         world.users["customer_b_admin"], "csat", first=FIRST, last=LAST, bucket="week"
     )
     assert all(p.value is None for line in other.lines for p in line.points)
+
+
+def test_the_backlog_carries_on_from_the_stored_week_before_a_live_span(desk_world):
+    world, north, _south, _tickets = desk_world
+    open_one = ticket(world.account_a, created=utc(2026, 3, 5, 9), team=north)  # never resolved
+    # Weeks stored by a shorter series first, then the whole one: the same figures as the rows give.
+    assert_stored_equals_live("backlog", by="team", first=date(2026, 3, 30))
+    full = assert_stored_equals_live("backlog", by="team")
+    assert dict(full)[north.pk][-1][1] == 1.0  # the open ticket, still open at the end
+    # A change from 16 March on: those weeks are live, starting from the stored count of the week before.
+    Ticket.objects.filter(pk=open_one.pk).update(status="resolved", resolved_at=utc(2026, 3, 20, 9))
+    history_changed(since=utc(2026, 3, 16))
+    after = assert_stored_equals_live("backlog", by="team")
+    assert dict(after)[north.pk][-1][1] == 0.0
