@@ -31,7 +31,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from steward.analytics.buckets import Bucket
@@ -157,29 +157,16 @@ def consume_changes() -> dict[str, Any]:
     return {"changes": consumed, "cell_sets": dropped, "since": seen["earliest"]}
 
 
-def forget_all() -> int:
-    """Drop every stored cell set (after a bulk load or a restore)."""
-    with transaction.atomic():
-        KpiCellState.objects.select_for_update().filter(pk=STATE_ID).values_list("pk").first()
-        dropped, _ = KpiCellSet.objects.all().delete()
-        _bump()
-    return dropped
-
-
 def _bump() -> None:
-    from django.db.models import F
-
     if not KpiCellState.objects.filter(pk=STATE_ID).update(generation=F("generation") + 1):
         KpiCellState.objects.get_or_create(pk=STATE_ID, defaults={"generation": 1})
 
 
 def claim_warming(day: date) -> bool:
-    """Compare-and-set: the one worker that moves `warmed_on` to `day` warms the cache that day."""
-    from django.db.models import Q
-
-    KpiCellState.objects.get_or_create(pk=STATE_ID)
-    return bool(
-        KpiCellState.objects.filter(Q(warmed_on__isnull=True) | Q(warmed_on__lt=day), pk=STATE_ID).update(
-            warmed_on=day
-        )
-    )
+    """Compare-and-set: the one worker that moves `warmed_on` to `day` warms the cache that day.
+    One UPDATE a tick; the state row (made by the migration) is recreated only if it is missing."""
+    due = Q(warmed_on__isnull=True) | Q(warmed_on__lt=day)
+    if KpiCellState.objects.filter(due, pk=STATE_ID).update(warmed_on=day):
+        return True
+    _, created = KpiCellState.objects.get_or_create(pk=STATE_ID, defaults={"warmed_on": day})
+    return created

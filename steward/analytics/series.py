@@ -186,7 +186,7 @@ def _cells(
         scope, filters = everything, {"account": account}
     if scope is not everything or len(filters) > 1 or (filters and by):
         return _compute(kpi, bounds, by, filters, scope)
-    stored_by, pick = (next(iter(filters)), filters[next(iter(filters))]) if filters else (by, _ALL)
+    stored_by, pick = next(iter(filters.items())) if filters else (by, _ALL)
     snap = cells.snapshot()
     stored = cells.load(kpi, bucket, tz, stored_by, bounds, snap)
     result = {}

@@ -12,7 +12,7 @@ from django.db.models import Q
 from steward.analytics import cells, kpis
 from steward.analytics.buckets import buckets
 from steward.analytics.models import KpiCellSet
-from steward.analytics.series import series
+from steward.analytics.series import org_timezone, series
 from steward.analytics.tests.data import clock, response, technician, ticket, utc, work_order
 from steward.core.models import HistoryChange
 from steward.core.services import history_changed
@@ -77,7 +77,7 @@ def desk_world(world):
 def test_a_series_stores_its_closed_weeks_and_reads_them_back(desk_world):
     _world, _north, _south, tickets = desk_world
     first = assert_stored_equals_live("first_contact_resolution")
-    weeks = len(buckets(FIRST, LAST, "week", kpis_tz()))
+    weeks = len(buckets(FIRST, LAST, "week", org_timezone()))
     assert KpiCellSet.objects.filter(kpi="first_contact_resolution", by="").count() == weeks
     # A row written behind the services' back is not seen: the figure comes from the store.
     Ticket.objects.filter(pk=tickets[3].pk).update(first_contact_resolution=True)
@@ -88,12 +88,6 @@ def test_a_series_stores_its_closed_weeks_and_reads_them_back(desk_world):
     assert after == figures("first_contact_resolution", live=True)
     assert after[0][1][:2] == first[0][1][:2]
     assert (first[0][1][2][1], after[0][1][2][1]) == (0.0, 100.0)
-
-
-def kpis_tz():
-    from steward.analytics.series import org_timezone
-
-    return org_timezone()
 
 
 def test_a_reopen_through_the_desk_moves_the_ticket_out_of_its_resolved_week(desk_world):
@@ -183,7 +177,7 @@ def test_the_open_week_is_never_stored(desk_world):
 
 
 def _march_weeks():
-    return buckets(date(2026, 3, 2), date(2026, 3, 29), "week", kpis_tz())
+    return buckets(date(2026, 3, 2), date(2026, 3, 29), "week", org_timezone())
 
 
 def test_consuming_changes_drops_the_cells_after_the_earliest_and_bumps_the_generation(desk_world):
@@ -263,3 +257,14 @@ def test_the_backlog_carries_on_from_the_stored_week_before_a_live_span(desk_wor
     history_changed(since=utc(2026, 3, 16))
     after = assert_stored_equals_live("backlog", by="team")
     assert dict(after)[north.pk][-1][1] == 0.0
+
+
+def test_one_worker_claims_the_nightly_warming_of_a_day(db):
+    from steward.analytics.models import KpiCellState
+
+    assert cells.claim_warming(date(2026, 11, 23)) is True
+    assert cells.claim_warming(date(2026, 11, 23)) is False  # another worker, the same day
+    assert cells.claim_warming(date(2026, 11, 24)) is True
+    KpiCellState.objects.all().delete()  # a flushed database: the row comes back, claimed
+    assert cells.claim_warming(date(2026, 11, 24)) is True
+    assert cells.claim_warming(date(2026, 11, 24)) is False
